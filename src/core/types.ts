@@ -1,0 +1,246 @@
+// The vocabulary of conform. Pure data shapes: no I/O, no classes, so that records
+// written on one machine can be read, merged and compared on another.
+
+/** A chat message as sent in an OpenAI-compatible request. */
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant' | 'tool';
+  content: string | null;
+  name?: string;
+  tool_call_id?: string;
+  tool_calls?: Array<{ id: string; type: 'function'; function: { name: string; arguments: string } }>;
+}
+
+/** A tool offered to the model, in the OpenAI shape. */
+export interface ToolDefinition {
+  type: 'function';
+  function: { name: string; description?: string; parameters?: Record<string, unknown> };
+}
+
+/** Request parameters a case may set; names follow the OpenAI API so suites read like requests. */
+export interface CaseParams {
+  max_tokens?: number;
+  temperature?: number;
+  seed?: number;
+  stop?: string[];
+  logprobs?: boolean;
+  top_logprobs?: number;
+  stream?: boolean;
+  tools?: ToolDefinition[];
+  tool_choice?: 'auto' | 'none' | 'required' | { type: 'function'; function: { name: string } };
+  parallel_tool_calls?: boolean;
+  response_format?: { type: 'json_schema'; json_schema: { name: string; schema: Record<string, unknown>; strict?: boolean } } | { type: 'json_object' } | { type: 'text' };
+}
+
+/** One check a case asks for; `kind` selects the comparator. */
+export interface CheckSpec {
+  kind: string;
+  [option: string]: unknown;
+}
+
+/** Numeric allowances for comparators; every field is justified where its default is defined. */
+export interface Tolerance {
+  /** Each side's token must be in the other's top-k at the first greedy divergence. */
+  topK: number;
+  /** Largest logprob gap (nats) between the two tokens at a divergence for it to count as a near-tie. */
+  divergenceLogprobGap: number;
+  /** Largest |Δlogprob| (nats) of the chosen token over the shared greedy prefix. */
+  prefixLogprobDelta: number;
+}
+
+/** A single scenario: what to send and what to check. */
+export interface Case {
+  id: string;
+  description?: string;
+  endpoint: 'chat' | 'completion';
+  messages?: ChatMessage[];
+  prompt?: string;
+  params: CaseParams;
+  checks: CheckSpec[];
+  tolerance?: Partial<Tolerance>;
+}
+
+/** A validated suite file. */
+export interface Suite {
+  name: string;
+  description: string;
+  file: string;
+  cases: Case[];
+}
+
+/** How a backend is reached and, optionally, started. */
+export interface BackendConfig {
+  name: string;
+  /** OpenAI-compatible base URL, including `/v1`. Omit when `launch` is set. */
+  baseUrl?: string;
+  launch?: LaunchConfig;
+  /** Model name sent in requests. */
+  model: string;
+  /** Tolerance class: selects default tolerances (see core/tolerance.ts). */
+  class: string;
+  /** Name of the environment variable that holds the API key; the key itself never enters config. */
+  apiKeyEnv?: string;
+  /** Requests in flight at once. @default 1 */
+  concurrency?: number;
+  /** Per-request limit. @default 120000 */
+  requestTimeoutMs?: number;
+  tolerance?: Partial<Tolerance>;
+}
+
+/** A command conform starts, waits for and stops. `{port}` and `{model}` in args are substituted. */
+export interface LaunchConfig {
+  command: string;
+  args: string[];
+  env?: Record<string, string>;
+  /** How long to wait for the first real answer. @default 300000 */
+  readyTimeoutMs?: number;
+}
+
+export interface ConformConfig {
+  backends: BackendConfig[];
+  /** Glob(s) of suite files, relative to the config file. @default ['suites/*.yaml'] */
+  suites: string[];
+  goldenDir: string;
+  reportsDir: string;
+  /** The backend whose samples become golden. @default 'cpu' */
+  reference: string;
+  /** Where the fixture model is cached; `{fixture}` as a model path means that model. */
+  cacheDir: string;
+  /** Extra arguments that launched backends receive for `{model}`. */
+  modelPath?: string;
+}
+
+/** What a backend reports about itself at run time. */
+export interface BackendIdentity {
+  engine?: string;
+  engineVersion?: string;
+  device?: string;
+  driver?: string;
+  gpu?: string;
+  model?: string;
+  modelSha256?: string;
+}
+
+export interface TopLogprob {
+  token: string;
+  logprob: number;
+  id?: number;
+}
+
+/** One generated token with what the server said about its alternatives. */
+export interface TokenStep {
+  token: string;
+  logprob?: number;
+  id?: number;
+  top: TopLogprob[];
+}
+
+export interface ToolCall {
+  index: number;
+  id: string;
+  name: string;
+  /** As sent: OpenAI requires a JSON string; a server that sends an object is recorded as a deviation. */
+  arguments: string;
+}
+
+export type SampleKind = 'ok' | 'http-error' | 'timeout' | 'crash' | 'protocol-error';
+
+/** Monotonic milliseconds relative to the moment the request was sent. */
+export interface SampleTimings {
+  firstByteMs?: number;
+  /** First chunk carrying content, reasoning or a tool-call delta (not a role-only chunk). */
+  firstTokenMs?: number;
+  chunkMs: number[];
+  endMs: number;
+}
+
+/** The normalized outcome of running one case once on one backend; success and failure share one shape. */
+export interface Sample {
+  kind: SampleKind;
+  text: string;
+  reasoning?: string;
+  tokens: TokenStep[];
+  toolCalls: ToolCall[];
+  finishReason: string | null;
+  usage?: { promptTokens: number; completionTokens: number };
+  timings: SampleTimings;
+  startedAt: string;
+  streamed: boolean;
+  /** The server's own timing figures where it reports them (llama.cpp's `timings`). */
+  serverTimings?: Record<string, number>;
+  /** Ways the server departed from the OpenAI protocol while still answering. */
+  deviations: string[];
+  retries: number;
+  error?: { message: string; status?: number; code?: string };
+}
+
+export type Status = 'pass' | 'fail' | 'error' | 'skip';
+
+/** A comparator's judgement, always with what was measured against what threshold. */
+export interface Verdict {
+  check: string;
+  status: Status;
+  measured?: number | string | null;
+  threshold?: number | string | null;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+/** One case on one backend: the sample and every verdict on it. */
+export interface CaseResult {
+  id: string;
+  backend: string;
+  suite: string;
+  caseId: string;
+  status: Status;
+  sample?: Sample;
+  verdicts: Verdict[];
+}
+
+export interface Counts {
+  pass: number;
+  fail: number;
+  error: number;
+  skip: number;
+}
+
+/** How a backend fared as a whole: whether it ran, what it is, and how long it took to come up. */
+export interface BackendRun {
+  name: string;
+  class: string;
+  state: 'ran' | 'skipped' | 'unavailable' | 'crashed';
+  reason?: string;
+  identity: BackendIdentity;
+  coldStart?: { spawnToHealthyMs?: number; healthyToFirstAnswerMs?: number; firstAnswerTtftMs?: number };
+  logFile?: string;
+}
+
+export interface GoldenProvenance {
+  backend: string;
+  identity: BackendIdentity;
+  modelSha256?: string;
+  conformVersion: string;
+  recordedAt: string;
+}
+
+/** The approved samples of one suite, recorded on the reference backend. */
+export interface GoldenFile {
+  schemaVersion: 1;
+  suite: string;
+  provenance: GoldenProvenance;
+  samples: Record<string, Sample>;
+}
+
+export const SUMMARY_SCHEMA_VERSION = 1;
+
+export interface RunSummary {
+  schemaVersion: typeof SUMMARY_SCHEMA_VERSION;
+  runId: string;
+  conformVersion: string;
+  startedAt: string;
+  finishedAt: string;
+  backends: BackendRun[];
+  suites: string[];
+  matrix: Record<string, Record<string, Counts>>;
+  totals: Counts;
+  results: CaseResult[];
+}
