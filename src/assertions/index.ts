@@ -1,0 +1,12 @@
+import type { Comparator } from './comparator.ts';
+import { exact } from './exact.ts';
+import { greedyDivergence } from './greedy-divergence.ts';
+import { jsonSchema } from './json-schema.ts';
+import { toolCall } from './tool-call.ts';
+
+/** Comparators by kind: an exact map, so a typo in a suite is an error, not a silent fallback. */
+export const COMPARATORS: ReadonlyMap<string, Comparator> = new Map(
+  [exact, greedyDivergence, jsonSchema, toolCall].map((c) => [c.kind, c]),
+);
+
+export type { Comparator, CompareInput } from './comparator.ts';
