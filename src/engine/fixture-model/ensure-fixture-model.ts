@@ -1,0 +1,32 @@
+// Materializes the fixture model on disk once per content hash, safely under concurrent test workers.
+
+import { randomBytes } from 'node:crypto';
+import { access, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { buildFixtureModel, fixtureModelSha256 } from './create-fixture-model.ts';
+
+let built: { bytes: Uint8Array; sha256: string } | undefined;
+
+/** Content-addressed and written via rename, so a reader never sees a half-written file and reruns skip the write. */
+export async function ensureFixtureModel(cacheDir: string): Promise<{ path: string; sha256: string }> {
+  // The name depends on the content, so the bytes are needed even to find an existing file; build once per process.
+  built ??= (() => { const bytes = buildFixtureModel(); return { bytes, sha256: fixtureModelSha256(bytes) }; })();
+  const { bytes, sha256 } = built;
+  const path = join(cacheDir, `conform-tiny-${sha256.slice(0, 12)}.gguf`);
+  try {
+    await access(path);
+    return { path, sha256 };
+  } catch {
+    // missing: fall through and write it
+  }
+  await mkdir(cacheDir, { recursive: true });
+  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await writeFile(temp, bytes);
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+  return { path, sha256 };
+}
