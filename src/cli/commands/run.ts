@@ -1,0 +1,1 @@
+export async function runCommand(): Promise<number> { return 2; }

@@ -1,0 +1,89 @@
+import { once } from 'node:events';
+import { ConformError } from '../../core/errors.ts';
+import { ensureFixtureModel } from '../../engine/fixture-model/ensure-fixture-model.ts';
+import { createLlamaEngine, EngineUnavailableError, type GpuChoice } from '../../engine/llama-engine.ts';
+import { createEngineServer } from '../../engine/server.ts';
+import { ensureVulkanVisibility } from '../../engine/vulkan-visibility.ts';
+import { intFlag, parseCommandArgs } from '../args.ts';
+import type { CliContext } from '../context.ts';
+
+export const SERVE_HELP = `conform serve: the built-in OpenAI-compatible engine (llama.cpp through node-llama-cpp)
+
+  --gpu cpu|vulkan|cuda|metal|auto   device to run on (default cpu)
+  --model <path.gguf>                model file (default: the fixture model, generated once into the cache)
+  --model-name <name>                name reported by /v1/models (default: conform-tiny)
+  --host <addr>                      listen address (default 127.0.0.1)
+  --port <n>                         listen port (default 8080; 0 picks a free one)
+  --threads <n>                      CPU threads for ggml (default 1; the engine's default oversubscribes small machines)
+  --context-size <n>                 context length (default: the model's)
+  --parallel <n>                     requests evaluated at once (default 2)
+
+Exit code 69 means the requested device does not exist here.`;
+
+const GPUS: GpuChoice[] = ['cpu', 'vulkan', 'cuda', 'metal', 'auto'];
+/** sysexits' EX_UNAVAILABLE: launchers read it as "this backend cannot run here", a skip rather than a crash. */
+export const EXIT_UNAVAILABLE = 69;
+
+/** Runs the engine until SIGINT or SIGTERM. */
+export async function serveCommand(argv: string[], ctx: CliContext): Promise<number> {
+  const { values } = parseCommandArgs('serve', argv, {
+    gpu: { type: 'string', default: 'cpu' },
+    model: { type: 'string' },
+    'model-name': { type: 'string', default: 'conform-tiny' },
+    host: { type: 'string', default: '127.0.0.1' },
+    port: { type: 'string' },
+    threads: { type: 'string' },
+    'context-size': { type: 'string' },
+    parallel: { type: 'string' },
+    help: { type: 'boolean' },
+  });
+  if (values.help) return ctx.out(SERVE_HELP), 0;
+  const gpu = values.gpu as GpuChoice;
+  if (!GPUS.includes(gpu)) throw new ConformError('USAGE', `--gpu "${values.gpu}", expected one of ${GPUS.join(', ')}, for example --gpu vulkan`);
+  const port = intFlag('port', values.port, 8080);
+  const modelPath = values.model ?? (await ensureFixtureModel(ctx.cacheDir)).path;
+  const log = (line: string) => ctx.err(`conform serve [${gpu}]: ${line}`);
+  if (gpu === 'vulkan') {
+    try {
+      log(await ensureVulkanVisibility(ctx.env));
+    } catch (error) {
+      log(`unavailable: ${(error as Error).message}`);
+      return EXIT_UNAVAILABLE;
+    }
+  }
+  log(`loading ${modelPath}`);
+  let engine;
+  try {
+    engine = await createLlamaEngine({
+      gpu,
+      modelPath,
+      threads: intFlag('threads', values.threads, 1, 1),
+      contextSize: values['context-size'] ? intFlag('context-size', values['context-size'], 4096, 16) : undefined,
+      sequences: intFlag('parallel', values.parallel, 2, 1),
+    });
+  } catch (error) {
+    if (error instanceof EngineUnavailableError) {
+      log(`unavailable: ${error.message}`);
+      return EXIT_UNAVAILABLE;
+    }
+    throw error;
+  }
+  log(`device ${engine.identity.device} (${engine.identity.driver}), context ${engine.contextSize}`);
+  const { server, markReady } = createEngineServer({ engine, modelName: values['model-name']! });
+  server.listen(port, values.host);
+  await once(server, 'listening');
+  const address = server.address();
+  const boundPort = typeof address === 'object' && address ? address.port : port;
+  log(`listening on http://${values.host}:${boundPort}, warming up`);
+  // Health turns green only after a real token: "listening" is not "ready" (a known trap).
+  const warm = performance.now();
+  await engine.generate({ prompt: engine.model.tokenize('Hello', false), maxTokens: 1, temperature: 0, topLogprobs: 0, stop: [] });
+  markReady();
+  log(`ready in ${(performance.now() - warm).toFixed(0)} ms of warm-up`);
+  const signal = await Promise.race(['SIGINT', 'SIGTERM'].map(async (s) => (await once(process, s), s)));
+  log(`${signal}: shutting down`);
+  server.closeAllConnections();
+  server.close();
+  await engine.dispose();
+  return 0;
+}

@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ConformError, exitCodeFor, EXIT } from '../core/errors.ts';
+import type { CliContext } from './context.ts';
+import { modelCommand } from './commands/model.ts';
+import { serveCommand } from './commands/serve.ts';
+import { runCommand } from './commands/run.ts';
+import { recordCommand } from './commands/record.ts';
+
+export const CONFORM_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+const HELP = `conform ${CONFORM_VERSION}: cross-backend conformance for LLM inference
+
+Usage: conform <command> [options]
+
+  run      run the suites against backends and compare with golden  (conform run --help)
+  record   record golden samples on the reference backend           (conform record --help)
+  serve    the built-in OpenAI-compatible engine                    (conform serve --help)
+  model    create the tiny fixture model                            (conform model --help)
+
+Exit codes: 0 all passed, 1 conformance failures, 2 config or usage error, 3 infrastructure errors only.`;
+
+type Command = (argv: string[], ctx: CliContext) => Promise<number>;
+const COMMANDS: Record<string, Command> = { run: runCommand, record: recordCommand, serve: serveCommand, model: modelCommand };
+
+/** The one place that reads the environment and turns errors into exit codes; nothing reaches the user as a stack trace. */
+export async function main(argv: string[]): Promise<number> {
+  const cwd = process.cwd();
+  const ctx: CliContext = {
+    cwd,
+    env: process.env,
+    cacheDir: resolve(cwd, process.env.CONFORM_CACHE_DIR ?? '.cache/conform'),
+    isTTY: Boolean(process.stderr.isTTY) && !process.env.CI,
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+  };
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') return ctx.out(HELP), name ? EXIT.ok : EXIT.usage;
+  if (name === '--version' || name === '-v') return ctx.out(CONFORM_VERSION), EXIT.ok;
+  const command = COMMANDS[name];
+  if (!command) return ctx.err(`conform: unknown command "${name}"; expected one of ${Object.keys(COMMANDS).join(', ')}. See "conform --help".`), EXIT.usage;
+  try {
+    return await command(rest, ctx);
+  } catch (error) {
+    if (error instanceof ConformError) {
+      ctx.err(`conform ${name}: ${error.message}`);
+      return exitCodeFor(error);
+    }
+    // An unexpected error is conform's bug; say so in one line and keep the trace behind a flag.
+    ctx.err(`conform ${name}: internal error: ${(error as Error)?.message ?? String(error)}`);
+    if (process.env.CONFORM_DEBUG) ctx.err(String((error as Error)?.stack));
+    else ctx.err('Set CONFORM_DEBUG=1 for the stack trace, and please report it.');
+    return EXIT.infrastructure;
+  }
+}

@@ -1,0 +1,54 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { ConformError } from '../core/errors.ts';
+import type { ConformConfig } from '../core/types.ts';
+import { describeError, mostSpecificError, publishedSchemaValidator, valueAtPointer } from '../suites/schema-validator.ts';
+import { DEFAULT_CONFIG } from './default-config.ts';
+
+export const CONFIG_FILES = ['conform.config.ts', 'conform.config.mjs', 'conform.config.js', 'conform.config.yaml', 'conform.config.json'];
+
+export interface LoadedConfig {
+  config: ConformConfig;
+  /** The file it came from, or undefined for the built-in default. */
+  file?: string;
+  /** Relative paths in the config resolve against this folder. */
+  baseDir: string;
+}
+
+async function readConfigFile(file: string): Promise<unknown> {
+  if (/\.(ya?ml|json)$/.test(file)) return parseYaml(readFileSync(file, 'utf8'));
+  const module = (await import(pathToFileURL(file).href)) as { default?: unknown };
+  return module.default;
+}
+
+/** Validates a raw config against the published schema and fills in defaults. */
+export function validateConfig(raw: unknown, file: string): ConformConfig {
+  const validate = publishedSchemaValidator('config');
+  if (!validate(raw)) {
+    const error = mostSpecificError(validate.errors ?? []);
+    throw new ConformError('CONFIG_INVALID', `${file}: ${describeError(error, valueAtPointer(raw, error.instancePath))}`);
+  }
+  const config = { ...DEFAULT_CONFIG, ...(raw as Partial<ConformConfig>) } as ConformConfig;
+  const names = new Set<string>();
+  for (const [i, backend] of config.backends.entries()) {
+    if (names.has(backend.name)) throw new ConformError('CONFIG_INVALID', `${file}: /backends/${i}/name "${backend.name}" is used twice`);
+    names.add(backend.name);
+  }
+  return config;
+}
+
+/** Finds the config (explicit path, or the first conform.config.* in cwd), or falls back to the built-in two-backend default. */
+export async function loadConfig(cwd: string, explicit?: string): Promise<LoadedConfig> {
+  const file = explicit ? resolve(cwd, explicit) : CONFIG_FILES.map((name) => resolve(cwd, name)).find(existsSync);
+  if (!file) return { config: DEFAULT_CONFIG, baseDir: cwd };
+  if (!existsSync(file)) throw new ConformError('CONFIG_INVALID', `--config ${explicit}: no such file`);
+  let raw: unknown;
+  try {
+    raw = await readConfigFile(file);
+  } catch (error) {
+    throw new ConformError('CONFIG_INVALID', `${file}: could not be read: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+  }
+  return { config: validateConfig(raw, file), file, baseDir: dirname(file) };
+}
