@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConformError, exitCodeFor, EXIT } from '../core/errors.ts';
 import type { CliContext } from './context.ts';
@@ -6,8 +5,8 @@ import { modelCommand } from './commands/model.ts';
 import { serveCommand } from './commands/serve.ts';
 import { runCommand } from './commands/run.ts';
 import { recordCommand } from './commands/record.ts';
+import { CONFORM_VERSION } from './version.ts';
 
-export const CONFORM_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 const HELP = `conform ${CONFORM_VERSION}: cross-backend conformance for LLM inference
 

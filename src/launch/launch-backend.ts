@@ -1,0 +1,100 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa, type ResultPromise } from 'execa';
+import type { BackendConfig, BackendRun } from '../core/types.ts';
+import { freePort } from './free-port.ts';
+import { logTail } from './log-tail.ts';
+import { waitUntilAnswering } from './wait-until-answering.ts';
+
+/** Exit code a launched server uses to say "this device does not exist here" (sysexits EX_UNAVAILABLE). */
+export const EXIT_UNAVAILABLE = 69;
+const CONFORM_BIN = fileURLToPath(new URL('../../bin/conform.js', import.meta.url));
+
+export interface LaunchOptions {
+  modelPath: string;
+  logFile: string;
+  env: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+  /** Called with a short status line while the backend comes up (a cold Vulkan start takes tens of seconds). */
+  onProgress?: (line: string) => void;
+}
+
+export interface LaunchedBackend {
+  baseUrl: string;
+  coldStart: NonNullable<BackendRun['coldStart']>;
+  isAlive(): boolean;
+  logTail(): string;
+  stop(): Promise<void>;
+}
+
+export type LaunchOutcome =
+  | { state: 'ready'; backend: LaunchedBackend }
+  | { state: 'unavailable' | 'crashed'; reason: string };
+
+function substitute(args: string[], values: Record<string, string>): string[] {
+  return args.map((arg) => arg.replace(/\{(\w+)\}/g, (whole, key: string) => values[key] ?? whole));
+}
+
+/**
+ * Starts a backend's server and waits until it really answers: health first, then a one-token
+ * request, because a health endpoint that says OK before warm-up is a known trap.
+ */
+export async function launchBackend(config: BackendConfig, options: LaunchOptions): Promise<LaunchOutcome> {
+  const launch = config.launch!;
+  const port = await freePort();
+  const args = substitute(launch.args, { port: String(port), model: options.modelPath });
+  const [file, argv] = launch.command === 'conform' ? [process.execPath, [CONFORM_BIN, ...args]] : [launch.command, args];
+  mkdirSync(dirname(options.logFile), { recursive: true });
+  const spawnedAt = performance.now();
+  const child: ResultPromise = execa(file, argv, {
+    env: { ...options.env, ...launch.env },
+    stdin: 'ignore',
+    stdout: { file: options.logFile, append: true },
+    stderr: { file: options.logFile, append: true },
+    reject: false,
+    cleanup: true,
+    // SIGTERM first so the server can free its device; SIGKILL if it has not gone in 5 s.
+    forceKillAfterDelay: 5_000,
+  });
+  let exit: { code?: number; signal?: string } | undefined;
+  const exited = child.then((result) => (exit = { code: result.exitCode, signal: result.signal }));
+  const stop = async () => {
+    if (exit) return;
+    child.kill('SIGTERM');
+    await exited;
+  };
+  const baseUrl = `http://127.0.0.1:${port}/v1`;
+  const ready = await waitUntilAnswering({
+    baseUrl,
+    model: config.model,
+    timeoutMs: launch.readyTimeoutMs ?? 300_000,
+    exited: exited.then(() => exit!),
+    signal: options.signal,
+    onProgress: options.onProgress,
+  });
+  if (ready.state !== 'ready') {
+    await stop();
+    const tail = logTail(options.logFile, 3);
+    if (exit?.code === EXIT_UNAVAILABLE) return { state: 'unavailable', reason: lastLine(tail) || 'the backend reported its device unavailable' };
+    return { state: 'crashed', reason: `${ready.reason}${tail ? `; log tail: ${tail.replace(/\n/g, ' | ')}` : ''}` };
+  }
+  return {
+    state: 'ready',
+    backend: {
+      baseUrl,
+      coldStart: {
+        spawnToHealthyMs: ready.healthyAt - spawnedAt,
+        healthyToFirstAnswerMs: ready.answeredAt - ready.healthyAt,
+        firstAnswerTtftMs: ready.firstAnswerTtftMs,
+      },
+      isAlive: () => exit === undefined,
+      logTail: () => logTail(options.logFile),
+      stop,
+    },
+  };
+}
+
+function lastLine(text: string): string {
+  return text.split('\n').filter(Boolean).pop()?.replace(/^conform serve \[\w+\]: /, '') ?? '';
+}

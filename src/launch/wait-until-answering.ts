@@ -1,0 +1,73 @@
+import { request } from 'undici';
+
+export interface WaitOptions {
+  baseUrl: string;
+  model: string;
+  timeoutMs: number;
+  exited: Promise<{ code?: number; signal?: string }>;
+  signal?: AbortSignal;
+  onProgress?: (line: string) => void;
+}
+
+export type WaitOutcome =
+  | { state: 'ready'; healthyAt: number; answeredAt: number; firstAnswerTtftMs: number }
+  | { state: 'failed'; reason: string };
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function healthy(baseUrl: string): Promise<boolean> {
+  const origin = baseUrl.replace(/\/v1\/?$/, '');
+  for (const url of [`${origin}/health`, `${baseUrl}/models`]) {
+    try {
+      const { statusCode, body } = await request(url, { headersTimeout: 2_000, bodyTimeout: 2_000 });
+      await body.dump();
+      if (statusCode === 200) return true;
+      if (statusCode !== 404) return false; // 503 while loading: keep waiting on this endpoint
+    } catch {
+      return false;
+    }
+  }
+  return false;
+}
+
+/** One streamed token: the first request after ready pays for warm-up (Vulkan compiles pipelines here). */
+async function firstAnswer(baseUrl: string, model: string, timeoutMs: number): Promise<number> {
+  const started = performance.now();
+  const { statusCode, body } = await request(`${baseUrl}/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model, messages: [{ role: 'user', content: 'Hello' }], max_tokens: 1, temperature: 0, stream: true }),
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+  });
+  let ttft: number | undefined;
+  for await (const chunk of body) if (ttft === undefined && /"content":"[^"]/.test(String(chunk))) ttft = performance.now() - started;
+  if (statusCode !== 200) throw new Error(`first request answered HTTP ${statusCode}`);
+  return ttft ?? performance.now() - started;
+}
+
+/** Polls until the server is healthy and has answered one real request, or it exits, or time runs out. */
+export async function waitUntilAnswering(options: WaitOptions): Promise<WaitOutcome> {
+  const deadline = performance.now() + options.timeoutMs;
+  let exitInfo: { code?: number; signal?: string } | undefined;
+  void options.exited.then((info) => (exitInfo = info));
+  let lastReport = performance.now();
+  while (!(await healthy(options.baseUrl))) {
+    if (exitInfo) return { state: 'failed', reason: `process exited (code ${exitInfo.code ?? 'none'}${exitInfo.signal ? `, ${exitInfo.signal}` : ''}) before it was healthy` };
+    if (options.signal?.aborted) return { state: 'failed', reason: 'interrupted' };
+    if (performance.now() > deadline) return { state: 'failed', reason: `not healthy after ${options.timeoutMs} ms` };
+    if (performance.now() - lastReport > 5_000) {
+      options.onProgress?.('waiting for health');
+      lastReport = performance.now();
+    }
+    await sleep(100);
+  }
+  const healthyAt = performance.now();
+  options.onProgress?.('healthy; waiting for a first real answer');
+  try {
+    const firstAnswerTtftMs = await firstAnswer(options.baseUrl, options.model, Math.max(1_000, deadline - healthyAt));
+    return { state: 'ready', healthyAt, answeredAt: performance.now(), firstAnswerTtftMs };
+  } catch (error) {
+    return { state: 'failed', reason: `healthy, but the first request failed: ${(error as Error).message}` };
+  }
+}

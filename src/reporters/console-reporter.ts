@@ -1,0 +1,72 @@
+import type { BackendRun, CaseResult, Counts, RunSummary } from '../core/types.ts';
+import type { Reporter } from './reporter.ts';
+
+export interface ConsoleReporterOptions {
+  write(line: string): void;
+  /** Progress lines only on a terminal; CI logs get the matrix and the failures. */
+  progress: boolean;
+}
+
+const seconds = (ms?: number) => (ms === undefined ? '?' : `${(ms / 1000).toFixed(1)} s`);
+
+function backendLine(run: BackendRun): string {
+  if (run.state === 'skipped') return `${run.name}: skipped: ${run.reason}`;
+  if (run.state === 'crashed' && !run.identity.engine) return `${run.name}: could not start: ${run.reason}`;
+  const id = run.identity;
+  const what = [id.engine, id.engineVersion, id.device && `device ${id.device}`].filter(Boolean).join(', ') || 'identity unknown';
+  const cold = run.coldStart ? `; up in ${seconds(run.coldStart.spawnToHealthyMs)}, first answer after ${seconds(run.coldStart.healthyToFirstAnswerMs)} more` : '';
+  return `${run.name}: ${what}${cold}`;
+}
+
+function matrixLines(summary: RunSummary): string[] {
+  const rows: string[][] = [['backend', 'suite', 'pass', 'fail', 'error', 'skip']];
+  for (const [backend, suites] of Object.entries(summary.matrix))
+    for (const [suite, c] of Object.entries(suites) as Array<[string, Counts]>) rows.push([backend, suite, String(c.pass), String(c.fail), String(c.error), String(c.skip)]);
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '));
+}
+
+function divergenceNote(result: CaseResult): string | undefined {
+  const verdict = result.verdicts.find((v) => v.check === 'greedy-divergence');
+  const index = verdict?.details?.divergenceIndex;
+  return typeof index === 'number' && index >= 0 ? `${result.backend}/${result.suite}/${result.caseId}: ${verdict!.message}` : undefined;
+}
+
+/** The human view: progress while backends start, then the backend × suite matrix, divergences and every failure. */
+export function createConsoleReporter({ write, progress }: ConsoleReporterOptions): Reporter {
+  return {
+    onBackendProgress(backend, line) {
+      if (progress) write(`… ${backend}: ${line}`);
+    },
+    onBackendReady(run) {
+      if (progress) write(`✓ ${backendLine(run)}`);
+    },
+    onResult(result: CaseResult) {
+      if (progress && result.status !== 'pass') write(`  ${result.status.toUpperCase()} ${result.backend}/${result.suite}/${result.caseId}`);
+    },
+    onRunEnd(summary, runDir) {
+      write('');
+      for (const run of summary.backends) write(backendLine(run));
+      write('');
+      for (const line of matrixLines(summary)) write(line);
+      const divergences = summary.results.map(divergenceNote).filter(Boolean);
+      if (divergences.length) {
+        write('');
+        write('Greedy divergences:');
+        for (const line of divergences) write(`  ${line}`);
+      }
+      const problems = summary.results.filter((r) => r.status === 'fail' || r.status === 'error');
+      if (problems.length) {
+        write('');
+        write('Failures and errors:');
+        for (const r of problems) {
+          const v = r.verdicts.find((x) => x.status === r.status)!;
+          write(`  ${r.status.toUpperCase()} ${r.backend}/${r.suite}/${r.caseId} [${v.check}]: ${v.message}`);
+        }
+      }
+      const t = summary.totals;
+      write('');
+      write(`${t.pass} passed, ${t.fail} failed, ${t.error} errors, ${t.skip} skipped. Results: ${runDir}`);
+    },
+  };
+}

@@ -1,0 +1,137 @@
+import { join } from 'node:path';
+import { evaluateSample } from '../assertions/evaluate.ts';
+import { caseStatus } from '../core/outcome.ts';
+import { expandPlan, type PlanItem } from '../core/plan.ts';
+import { resolveTolerance } from '../core/tolerance.ts';
+import type { BackendConfig, BackendRun, CaseResult, GoldenFile, Sample, Suite, Verdict } from '../core/types.ts';
+import { launchBackend, type LaunchedBackend } from '../launch/launch-backend.ts';
+import type { Journal } from '../record/journal.ts';
+import { createOpenAiHttpRunner } from '../runners/openai-http-runner.ts';
+import { probeIdentity } from '../runners/probe-identity.ts';
+import type { Runner } from '../runners/runner.ts';
+
+export interface RunHooks {
+  onBackendProgress?(backend: string, line: string): void;
+  onBackendReady?(run: BackendRun): void;
+  onResult?(result: CaseResult): void;
+}
+
+export interface ExecuteRunOptions {
+  backends: BackendConfig[];
+  suites: Suite[];
+  /** Keep only these plan items (sharding); default all. */
+  filter?: (item: PlanItem) => boolean;
+  runDir: string;
+  modelPath: string;
+  env: NodeJS.ProcessEnv;
+  /** API keys by backend name, already read from the environment by the CLI. */
+  apiKeys: Record<string, string | undefined>;
+  goldens: Map<string, GoldenFile | undefined>;
+  /** 'record' keeps samples for golden and judges nothing. */
+  mode: 'compare' | 'record';
+  journal: Journal;
+  hooks?: RunHooks;
+  signal?: AbortSignal;
+}
+
+export interface ExecuteRunResult {
+  backends: BackendRun[];
+  results: CaseResult[];
+}
+
+function resultFor(item: PlanItem, verdicts: Verdict[], sample?: Sample): CaseResult {
+  return { id: item.id, backend: item.backend.name, suite: item.suite.name, caseId: item.testCase.id, status: caseStatus(verdicts), sample, verdicts };
+}
+
+function judge(item: PlanItem, sample: Sample, options: ExecuteRunOptions): Verdict[] {
+  if (options.mode === 'record')
+    return sample.kind === 'ok'
+      ? [{ check: 'record', status: 'pass', message: 'recorded as golden' }]
+      : [{ check: 'record', status: 'error', message: `${sample.kind}: ${sample.error?.message ?? ''}` }];
+  const golden = options.goldens.get(item.suite.name);
+  return evaluateSample({
+    testCase: item.testCase,
+    sample,
+    reference: golden?.samples[item.testCase.id],
+    sameBackendAsReference: golden?.provenance.backend === item.backend.name,
+    tolerance: resolveTolerance(item.backend.class, item.backend.tolerance, item.testCase.tolerance),
+  });
+}
+
+/** Runs items with at most `limit` in flight, in plan order. */
+async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
+    while (next < items.length) await work(items[next++]!);
+  });
+  await Promise.all(workers);
+}
+
+/**
+ * Brings each backend up in turn (never two at once: on a small machine they would measure each
+ * other), runs its share of the plan, journals every result as it lands, and always stops what it started.
+ */
+export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRunResult> {
+  const plan = expandPlan(options.backends, options.suites).filter(options.filter ?? (() => true));
+  const backendRuns: BackendRun[] = [];
+  const results: CaseResult[] = [];
+  const record = (result: CaseResult) => {
+    results.push(result);
+    options.journal.append({ type: 'result', ...result });
+    options.hooks?.onResult?.(result);
+  };
+  for (const backend of options.backends) {
+    const items = plan.filter((item) => item.backend.name === backend.name);
+    if (items.length === 0) continue;
+    const run: BackendRun = { name: backend.name, class: backend.class, state: 'ran', identity: {} };
+    backendRuns.push(run);
+    let launched: LaunchedBackend | undefined;
+    let baseUrl = backend.baseUrl;
+    try {
+      if (options.signal?.aborted) break;
+      if (backend.launch) {
+        run.logFile = join(options.runDir, 'logs', `${backend.name}.log`);
+        options.hooks?.onBackendProgress?.(backend.name, 'starting');
+        const outcome = await launchBackend(backend, {
+          modelPath: options.modelPath,
+          logFile: run.logFile,
+          env: options.env,
+          signal: options.signal,
+          onProgress: (line) => options.hooks?.onBackendProgress?.(backend.name, line),
+        });
+        if (outcome.state !== 'ready') {
+          run.state = outcome.state === 'unavailable' ? 'skipped' : 'crashed';
+          run.reason = outcome.reason;
+          options.journal.append({ type: 'backend', ...run });
+          options.hooks?.onBackendReady?.(run);
+          const status = outcome.state === 'unavailable' ? 'skip' : 'error';
+          for (const item of items) record(resultFor(item, [{ check: 'backend', status, message: `${backend.name} ${outcome.state}: ${outcome.reason}` }]));
+          continue;
+        }
+        launched = outcome.backend;
+        baseUrl = launched.baseUrl;
+        run.coldStart = launched.coldStart;
+      }
+      const apiKey = backend.apiKeyEnv ? options.apiKeys[backend.name] : undefined;
+      run.identity = await probeIdentity(baseUrl!, apiKey ? { authorization: `Bearer ${apiKey}` } : {});
+      options.journal.append({ type: 'backend', ...run });
+      options.hooks?.onBackendReady?.(run);
+      const runner: Runner = createOpenAiHttpRunner({ backend: backend.name, baseUrl: baseUrl!, model: backend.model, apiKey, requestTimeoutMs: backend.requestTimeoutMs });
+      let deathNote: string | undefined;
+      await pool(items, backend.concurrency ?? 1, async (item) => {
+        if (options.signal?.aborted) return;
+        if (deathNote) return record(resultFor(item, [{ check: 'backend', status: 'error', message: deathNote }]));
+        const sample = await runner.run(item.testCase, { signal: options.signal });
+        if (sample.kind !== 'ok' && launched && !launched.isAlive()) {
+          run.state = 'crashed';
+          deathNote = `${backend.name} died mid-run; log tail: ${launched.logTail().split('\n').slice(-3).join(' | ')}`;
+          run.reason = deathNote;
+        }
+        record(resultFor(item, judge(item, sample, options), sample));
+      });
+    } finally {
+      await launched?.stop();
+    }
+  }
+  return { backends: backendRuns, results };
+}
