@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { tsImport } from 'tsx/esm/api';
 import { parse as parseYaml } from 'yaml';
 import { ConformError } from '../core/errors.ts';
 import type { ConformConfig } from '../core/types.ts';
@@ -19,8 +20,10 @@ export interface LoadedConfig {
 
 async function readConfigFile(file: string): Promise<unknown> {
   if (/\.(ya?ml|json)$/.test(file)) return parseYaml(readFileSync(file, 'utf8'));
-  const module = (await import(pathToFileURL(file).href)) as { default?: unknown };
-  return module.default;
+  // tsImport compiles the config whatever the surrounding package's module type; a config in a
+  // CommonJS project comes back wrapped one level deeper.
+  const module = (await tsImport(pathToFileURL(file).href, import.meta.url)) as { default?: { default?: unknown } };
+  return module.default && typeof module.default === 'object' && 'default' in module.default ? module.default.default : module.default;
 }
 
 /** Validates a raw config against the published schema and fills in defaults. */

@@ -24,6 +24,8 @@ export interface LaunchedBackend {
   baseUrl: string;
   coldStart: NonNullable<BackendRun['coldStart']>;
   isAlive(): boolean;
+  /** How the process ended, once it has: "exit code 1" or "signal SIGSEGV". */
+  exitDescription(): string | undefined;
   logTail(): string;
   stop(): Promise<void>;
 }
@@ -89,6 +91,7 @@ export async function launchBackend(config: BackendConfig, options: LaunchOption
         firstAnswerTtftMs: ready.firstAnswerTtftMs,
       },
       isAlive: () => exit === undefined,
+      exitDescription: () => (exit ? (exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`) : undefined),
       logTail: () => logTail(options.logFile),
       stop,
     },

@@ -122,10 +122,13 @@ export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRun
         if (options.signal?.aborted) return;
         if (deathNote) return record(resultFor(item, [{ check: 'backend', status: 'error', message: deathNote }]));
         const sample = await runner.run(item.testCase, { signal: options.signal });
-        if (sample.kind !== 'ok' && launched && !launched.isAlive()) {
+        if (sample.kind === 'crash' && launched && !launched.isAlive()) {
           run.state = 'crashed';
-          deathNote = `${backend.name} died mid-run; log tail: ${launched.logTail().split('\n').slice(-3).join(' | ')}`;
+          deathNote = `${backend.name} died mid-run (${launched.exitDescription()}); log tail: ${launched.logTail().split('\n').slice(-3).join(' | ')}`;
           run.reason = deathNote;
+        } else if (sample.kind === 'crash' && !launched) {
+          // A server we did not start and cannot reach after retries will not come back within this run.
+          deathNote = `${backend.name} is unreachable: ${sample.error?.message ?? 'connection failed'}`;
         }
         record(resultFor(item, judge(item, sample, options), sample));
       });

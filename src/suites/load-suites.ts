@@ -1,5 +1,5 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { ConformError } from '../core/errors.ts';
 import type { Suite } from '../core/types.ts';
 import { parseSuite } from './parse-suite.ts';
@@ -36,11 +36,13 @@ function listFiles(dir: string): string[] {
 export function loadSuites(patterns: string[], baseDir: string): Suite[] {
   const files = new Set<string>();
   for (const pattern of patterns) {
+    // Absolute patterns match absolute paths; relative ones match paths relative to the config.
+    const absolute = isAbsolute(pattern);
     const staticPrefix = pattern.split(/[*?]/)[0]!.replace(/[^/]*$/, '');
     const regex = globToRegExp(pattern.replace(/^\.\//, ''));
     for (const file of listFiles(resolve(baseDir, staticPrefix || '.'))) {
-      const rel = relative(baseDir, file).split('\\').join('/');
-      if (regex.test(rel)) files.add(rel);
+      const shown = absolute ? file : relative(baseDir, file).split('\\').join('/');
+      if (regex.test(shown)) files.add(shown);
     }
   }
   if (files.size === 0) throw new ConformError('CONFIG_INVALID', `no suite files match ${patterns.map((p) => `"${p}"`).join(', ')} under ${baseDir}`);
