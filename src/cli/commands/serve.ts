@@ -16,7 +16,7 @@ export const SERVE_HELP = `conform serve: the built-in OpenAI-compatible engine 
   --port <n>                         listen port (default 8080; 0 picks a free one)
   --threads <n>                      CPU threads for ggml (default 1; the engine's default oversubscribes small machines)
   --context-size <n>                 context length (default: the model's)
-  --parallel <n>                     requests evaluated at once (default 2)
+  --parallel <n>                     requests evaluated at once (default 1; 2 crashed llama.cpp's Vulkan build under grammars)
 
 Exit code 69 means the requested device does not exist here.`;
 
@@ -59,7 +59,7 @@ export async function serveCommand(argv: string[], ctx: CliContext): Promise<num
       modelPath,
       threads: intFlag('threads', values.threads, 1, 1),
       contextSize: values['context-size'] ? intFlag('context-size', values['context-size'], 4096, 16) : undefined,
-      sequences: intFlag('parallel', values.parallel, 2, 1),
+      sequences: intFlag('parallel', values.parallel, 1, 1),
     });
   } catch (error) {
     if (error instanceof EngineUnavailableError) {
