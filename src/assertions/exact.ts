@@ -22,7 +22,9 @@ export const exact: Comparator = {
       return { check: 'exact', status: 'pass', measured: sample.tokens.length, threshold: 'identical', message: `identical to golden (${sample.tokens.length} tokens)` };
     const where = divergence >= 0
       ? `at token ${divergence}: golden ${showToken(reference.tokens[divergence]!.token)}, got ${showToken(sample.tokens[divergence]!.token)}`
-      : !callsEqual ? 'in its tool calls' : `in length: golden ${reference.tokens.length} tokens, got ${sample.tokens.length}`;
+      : !callsEqual ? 'in its tool calls'
+      : reference.tokens.length !== sample.tokens.length ? `in length: golden ${reference.tokens.length} tokens, got ${sample.tokens.length}`
+      : `in its text: golden ${JSON.stringify(reference.text.slice(0, 40))}, got ${JSON.stringify(sample.text.slice(0, 40))}`;
     return {
       check: 'exact',
       status: 'fail',

@@ -6,10 +6,20 @@ const CHECK = 'json-schema';
 const ajv = new Ajv({ allErrors: true, strict: false });
 const compiled = new WeakMap<object, ValidateFunction>();
 
-/** Compiling is the slow part of ajv; schemas are reused across backends and repeats. */
-export function validatorFor(schema: Record<string, unknown>): ValidateFunction {
+/**
+ * Compiling is the slow part of ajv; schemas are reused across backends and repeats. A schema
+ * ajv rejects comes back as an error string: a typo in one case must not abort the whole run.
+ */
+export function validatorFor(schema: Record<string, unknown>): ValidateFunction | string {
   let validate = compiled.get(schema);
-  if (!validate) compiled.set(schema, (validate = ajv.compile(schema)));
+  if (!validate) {
+    try {
+      validate = ajv.compile(schema);
+    } catch (error) {
+      return `the case's JSON Schema is itself invalid: ${(error as Error).message}`;
+    }
+    compiled.set(schema, validate);
+  }
   return validate;
 }
 
@@ -33,6 +43,7 @@ export const jsonSchema: Comparator = {
       return { check: CHECK, status: 'fail', measured: 'not JSON', threshold: 'valid JSON', message: `output is not JSON (${(error as Error).message}): ${JSON.stringify(sample.text.slice(0, 60))}` };
     }
     const validate = validatorFor(schema);
+    if (typeof validate === 'string') return { check: CHECK, status: 'error', message: validate };
     if (validate(value)) return { check: CHECK, status: 'pass', measured: 'valid', threshold: 'schema', message: 'output validates against the schema' };
     const first = validate.errors?.[0];
     return {

@@ -25,6 +25,7 @@ function checkCall(call: ToolCall, sample: Sample, testCase: Case): Verdict | un
     return fail('not JSON', 'JSON string', `arguments of ${call.name} are not valid JSON: ${JSON.stringify(call.arguments.slice(0, 60))}`);
   }
   const validate = validatorFor(tool.function.parameters ?? {});
+  if (typeof validate === 'string') return { check: CHECK, status: 'error', message: `tool ${call.name}: ${validate}` };
   if (!validate(args)) {
     const first = validate.errors?.[0];
     return fail('invalid', 'tool schema', `arguments of ${call.name} do not match its schema at "${first?.instancePath || '/'}": ${first?.message}`);

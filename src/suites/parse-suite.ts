@@ -29,10 +29,10 @@ function suiteError(file: string, where: string | undefined, message: string): C
 /** Parses and validates one suite file's text; every error names the file, the line and the JSON pointer. */
 export function parseSuite(text: string, file: string): Suite {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter });
   const yamlError = doc.errors[0];
   if (yamlError) {
-    const pos = yamlError.linePos?.[0];
+    const pos = yamlError.linePos?.[0] ?? lineCounter.linePos(yamlError.pos[0]);
     throw suiteError(file, pos ? `${pos.line}:${pos.col}` : undefined, `YAML syntax: ${yamlError.message.split('\n')[0]}`);
   }
   const raw = doc.toJS() as unknown;
