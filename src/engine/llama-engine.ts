@@ -27,8 +27,7 @@ export interface LlamaEngineOptions {
   contextSize?: number;
   /**
    * Requests evaluated in parallel. @default 1
-   * With 2 sequences, the first grammar-constrained request after plain ones crashed the Vulkan
-   * (llvmpipe) build with heap corruption in 5 of 10 fresh processes; with 1 sequence, 0 of 11.
+   * One sequence keeps greedy output free of batch variance (ANCHORS.md: llama.cpp #7052).
    */
   sequences?: number;
 }
@@ -51,6 +50,9 @@ export interface GenerateRequest {
   signal?: AbortSignal;
 }
 
+/** Called with each piece of answer text; `token` is absent for text released without a new token. */
+export type DeltaListener = (delta: string, token: GeneratedToken | undefined) => void;
+
 export interface GenerateResult {
   finishReason: 'stop' | 'length' | 'tool_calls';
   tokens: GeneratedToken[];
@@ -62,7 +64,7 @@ export interface LlamaEngine {
   readonly identity: BackendIdentity;
   readonly contextSize: number;
   readonly model: LlamaModel;
-  generate(request: GenerateRequest, onDelta?: (delta: string, token: GeneratedToken) => void): Promise<GenerateResult>;
+  generate(request: GenerateRequest, onDelta?: DeltaListener): Promise<GenerateResult>;
   dispose(): Promise<void>;
 }
 
@@ -132,15 +134,14 @@ function driverOf(devices: string[]): string {
   return devices.some((d) => d.startsWith('llvmpipe')) ? 'Mesa llvmpipe (software Vulkan)' : 'vendor driver';
 }
 
-/** Keeps the part of the sequence's context that matches the new prompt: a real prompt cache, as llama-server has. */
-async function reusePrefix(sequence: LlamaContextSequence, prompt: Token[]): Promise<Token[]> {
-  const cached = sequence.contextTokens;
-  let common = 0;
-  while (common < cached.length && common < prompt.length && cached[common] === prompt[common]) common++;
-  // At least one prompt token must be evaluated to get logits for the next one.
-  common = Math.min(common, prompt.length - 1);
-  if (common < sequence.nextTokenIndex) await sequence.eraseContextTokenRanges([{ start: common, end: sequence.nextTokenIndex }]);
-  return prompt.slice(common);
+/**
+ * Every request starts from an empty sequence. Reusing a cached prefix changed logprobs by ~1e-7
+ * (a different batch shape), so a cache hit would make golden unreproducible; the fixture
+ * model re-reads a prompt in milliseconds.
+ */
+async function freshSequence(sequence: LlamaContextSequence, prompt: Token[]): Promise<Token[]> {
+  await sequence.clearHistory();
+  return prompt;
 }
 
 function detokenizeStable(model: LlamaModel, tokens: Token[], before: Token[]): string {
@@ -154,7 +155,7 @@ async function generateOn(
   model: LlamaModel,
   request: GenerateRequest,
   grammarFor: (c: OutputConstraint) => Promise<LlamaGrammar>,
-  onDelta?: (delta: string, token: GeneratedToken) => void,
+  onDelta?: DeltaListener,
 ): Promise<GenerateResult> {
   const grammar = request.constraint ? await grammarFor(request.constraint) : undefined;
   const grammarState = grammar ? new LlamaGrammarEvaluationState({ model, grammar }) : undefined;
@@ -167,7 +168,7 @@ async function generateOn(
   let text = '';
   let emitted = '';
   let finishReason: GenerateResult['finishReason'] = 'stop';
-  const input = await reusePrefix(sequence, request.prompt);
+  const input = await freshSequence(sequence, request.prompt);
   if (maxTokens === 0) return { finishReason: 'length', tokens, text, promptTokens: request.prompt.length };
   const iterator = sequence.evaluateWithMetadata(input, { probabilities: true }, {
     temperature: request.temperature,
@@ -182,13 +183,15 @@ async function generateOn(
     const delta = fullText.slice(text.length);
     text = fullText;
     const { emit, stopped } = stopMatcher.push(delta);
-    if (!stopped) tokens.push(token);
     emitted += emit;
-    onDelta?.(emit, token);
     if (stopped) {
+      // The token that completed the stop string is not part of the answer, in text or logprobs.
+      if (emit) onDelta?.(emit, undefined);
       finishReason = 'stop';
       break;
     }
+    tokens.push(token);
+    onDelta?.(emit, token);
     if (request.constraint && jsonTracker.push(delta)) {
       finishReason = request.constraint.toolCalls === 'none' ? 'stop' : 'tool_calls';
       break;
@@ -199,7 +202,10 @@ async function generateOn(
     }
   }
   await iterator.return?.();
-  emitted += stopMatcher.flush();
+  // Text held back as a possible stop-string start turned out not to be one: it belongs to the answer.
+  const held = stopMatcher.flush();
+  emitted += held;
+  if (held) onDelta?.(held, undefined);
   return { finishReason, tokens, text: emitted, promptTokens: request.prompt.length };
 }
 

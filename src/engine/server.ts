@@ -78,7 +78,8 @@ export function createEngineServer({ engine, modelName }: EngineServerOptions): 
         temperature: b.temperature ?? 1,
         seed: b.seed,
         topLogprobs: Math.max(topLogprobs, 0),
-        stop: typeof b.stop === 'string' ? [b.stop] : (b.stop ?? []),
+        // An empty stop string would end every answer at once; it is ignored, as OpenAI does.
+        stop: (typeof b.stop === 'string' ? [b.stop] : (b.stop ?? [])).filter((x: string) => x.length > 0),
         constraint: endpoint === 'chat' ? outputConstraint(b) : undefined,
         signal,
       },
@@ -103,10 +104,10 @@ export function createEngineServer({ engine, modelName }: EngineServerOptions): 
     const object = endpoint === 'chat' ? 'chat.completion.chunk' : 'text_completion';
     if (endpoint === 'chat') send({ ...base, object, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }] });
     let offset = 0;
-    const onDelta = (delta: string, token: GeneratedToken) => {
+    const onDelta = (delta: string, token: GeneratedToken | undefined) => {
       if (isToolCall) return; // tool calls are sent whole once the grammar closes them
-      const logprobs = wantLogprobs ? (endpoint === 'chat' ? { content: [chatLogprob(token)] } : completionLogprobs([token], offset)) : null;
-      offset += token.text.length;
+      const logprobs = wantLogprobs && token ? (endpoint === 'chat' ? { content: [chatLogprob(token)] } : completionLogprobs([token], offset)) : null;
+      offset += token?.text.length ?? 0;
       const choice = endpoint === 'chat' ? { index: 0, delta: { content: delta }, logprobs, finish_reason: null } : { index: 0, text: delta, logprobs, finish_reason: null };
       send({ ...base, object, choices: [choice] });
     };

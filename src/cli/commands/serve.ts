@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { ConformError } from '../../core/errors.ts';
 import { ensureFixtureModel } from '../../engine/fixture-model/ensure-fixture-model.ts';
-import { createLlamaEngine, EngineUnavailableError, type GpuChoice } from '../../engine/llama-engine.ts';
+import { createLlamaEngine, EngineUnavailableError, type GpuChoice, type LlamaEngine } from '../../engine/llama-engine.ts';
 import { createEngineServer } from '../../engine/server.ts';
 import { ensureVulkanVisibility } from '../../engine/vulkan-visibility.ts';
 import { intFlag, parseCommandArgs } from '../args.ts';
@@ -16,7 +16,7 @@ export const SERVE_HELP = `conform serve: the built-in OpenAI-compatible engine 
   --port <n>                         listen port (default 8080; 0 picks a free one)
   --threads <n>                      CPU threads for ggml (default 1; the engine's default oversubscribes small machines)
   --context-size <n>                 context length (default: the model's)
-  --parallel <n>                     requests evaluated at once (default 1; 2 crashed llama.cpp's Vulkan build under grammars)
+  --parallel <n>                     requests evaluated at once (default 1, free of batch variance)
 
 Exit code 69 means the requested device does not exist here.`;
 
@@ -77,7 +77,7 @@ export async function serveCommand(argv: string[], ctx: CliContext): Promise<num
   log(`listening on http://${values.host}:${boundPort}, warming up`);
   // Health turns green only after a real token: "listening" is not "ready" (a known trap).
   const warm = performance.now();
-  await engine.generate({ prompt: engine.model.tokenize('Hello', false), maxTokens: 1, temperature: 0, topLogprobs: 0, stop: [] });
+  await warmUp(engine);
   markReady();
   log(`ready in ${(performance.now() - warm).toFixed(0)} ms of warm-up`);
   const signal = await Promise.race(['SIGINT', 'SIGTERM'].map(async (s) => (await once(process, s), s)));
@@ -86,4 +86,16 @@ export async function serveCommand(argv: string[], ctx: CliContext): Promise<num
   server.close();
   await engine.dispose();
   return 0;
+}
+
+/**
+ * Warm up with a full batch of prompt tokens, not one word. ggml's Vulkan backend grows its
+ * scratch buffers the first time a longer prompt arrives; on Mesa 22.3's llvmpipe that regrowth
+ * mid-run crashed the process in libvulkan_lvp.so (gdb: a double free on lavapipe's queue
+ * thread) in about 1 of 3 runs. Growing them once, before any request, avoids it.
+ */
+async function warmUp(engine: LlamaEngine): Promise<void> {
+  const filler = engine.model.tokenize('The quick brown fox jumps over the lazy dog. '.repeat(64), false);
+  const prompt = filler.slice(0, Math.min(512, engine.contextSize - 8));
+  await engine.generate({ prompt, maxTokens: 1, temperature: 0, topLogprobs: 0, stop: [] });
 }
