@@ -5,6 +5,7 @@ import { modelCommand } from './commands/model.ts';
 import { serveCommand } from './commands/serve.ts';
 import { runCommand } from './commands/run.ts';
 import { recordCommand } from './commands/record.ts';
+import { backendsCommand } from './commands/backends.ts';
 import { CONFORM_VERSION } from './version.ts';
 
 
@@ -14,13 +15,14 @@ Usage: conform <command> [options]
 
   run      run the suites against backends and compare with golden  (conform run --help)
   record   record golden samples on the reference backend           (conform record --help)
+  backends probe the configured backends: identity and features      (conform backends --help)
   serve    the built-in OpenAI-compatible engine                    (conform serve --help)
   model    create the tiny fixture model                            (conform model --help)
 
 Exit codes: 0 all passed, 1 conformance failures, 2 config or usage error, 3 infrastructure errors only.`;
 
 type Command = (argv: string[], ctx: CliContext) => Promise<number>;
-const COMMANDS: Record<string, Command> = { run: runCommand, record: recordCommand, serve: serveCommand, model: modelCommand };
+const COMMANDS: Record<string, Command> = { run: runCommand, record: recordCommand, backends: backendsCommand, serve: serveCommand, model: modelCommand };
 
 /** The one place that reads the environment and turns errors into exit codes; nothing reaches the user as a stack trace. */
 export async function main(argv: string[]): Promise<number> {

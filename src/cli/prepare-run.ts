@@ -37,10 +37,10 @@ function selectBackends(config: ConformConfig, names: string[]): BackendConfig[]
 }
 
 /** Everything a run needs before it touches a backend; all config and usage errors surface here, before anything starts. */
-export async function prepareRun(values: { backend?: string[]; suite?: string[]; config?: string }, ctx: CliContext): Promise<PreparedRun> {
+export async function prepareRun(values: { backend?: string[]; suite?: string[]; config?: string }, ctx: CliContext, needSuites = true): Promise<PreparedRun> {
   const { config, baseDir } = await loadConfig(ctx.cwd, values.config);
   const backends = selectBackends(config, values.backend ?? []);
-  const suites = selectSuites(loadSuites(config.suites, baseDir), values.suite ?? []);
+  const suites = needSuites ? selectSuites(loadSuites(config.suites, baseDir), values.suite ?? []) : [];
   const apiKeys: Record<string, string | undefined> = {};
   for (const backend of backends) {
     if (!backend.apiKeyEnv) continue;

@@ -81,8 +81,18 @@ export interface BackendConfig {
   apiKeyEnv?: string;
   /** Requests in flight at once. @default 1 */
   concurrency?: number;
-  /** Per-request limit. @default 120000 */
+  /** Limit for a whole request, body included. @default 120000 */
   requestTimeoutMs?: number;
+  /** Limit for the connection to open. @default 10000 */
+  connectTimeoutMs?: number;
+  /** Limit until response headers arrive. @default requestTimeoutMs */
+  firstByteTimeoutMs?: number;
+  /** Longest silence between two reads of a body. @default 30000 */
+  idleTimeoutMs?: number;
+  /** Retries for 429, 502, 503, 504 and connection failures, with exponential backoff and jitter. @default 3 */
+  maxRetries?: number;
+  /** A documented server preset (docs/presets.md): fills in its known quirks. */
+  preset?: string;
   tolerance?: Partial<Tolerance>;
 }
 

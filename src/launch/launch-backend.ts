@@ -15,6 +15,8 @@ export interface LaunchOptions {
   modelPath: string;
   logFile: string;
   env: NodeJS.ProcessEnv;
+  /** The server's health path when its preset knows it; /health then /v1/models otherwise. */
+  healthPath?: string;
   signal?: AbortSignal;
   /** Called with a short status line while the backend comes up (a cold Vulkan start takes tens of seconds). */
   onProgress?: (line: string) => void;
@@ -70,6 +72,7 @@ export async function launchBackend(config: BackendConfig, options: LaunchOption
   const ready = await waitUntilAnswering({
     baseUrl,
     model: config.model,
+    healthPath: options.healthPath,
     timeoutMs: launch.readyTimeoutMs ?? 300_000,
     exited: exited.then(() => exit!),
     signal: options.signal,

@@ -3,6 +3,7 @@ import { request } from 'undici';
 export interface WaitOptions {
   baseUrl: string;
   model: string;
+  healthPath?: string;
   timeoutMs: number;
   exited: Promise<{ code?: number; signal?: string }>;
   signal?: AbortSignal;
@@ -15,9 +16,10 @@ export type WaitOutcome =
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function healthy(baseUrl: string): Promise<boolean> {
+async function healthy(baseUrl: string, healthPath: string | undefined): Promise<boolean> {
   const origin = baseUrl.replace(/\/v1\/?$/, '');
-  for (const url of [`${origin}/health`, `${baseUrl}/models`]) {
+  const urls = healthPath ? [`${origin}${healthPath}`] : [`${origin}/health`, `${baseUrl}/models`];
+  for (const url of urls) {
     try {
       const { statusCode, body } = await request(url, { headersTimeout: 2_000, bodyTimeout: 2_000 });
       await body.dump();
@@ -52,7 +54,7 @@ export async function waitUntilAnswering(options: WaitOptions): Promise<WaitOutc
   let exitInfo: { code?: number; signal?: string } | undefined;
   void options.exited.then((info) => (exitInfo = info));
   let lastReport = performance.now();
-  while (!(await healthy(options.baseUrl))) {
+  while (!(await healthy(options.baseUrl, options.healthPath))) {
     if (exitInfo) return { state: 'failed', reason: `process exited (code ${exitInfo.code ?? 'none'}${exitInfo.signal ? `, ${exitInfo.signal}` : ''}) before it was healthy` };
     if (options.signal?.aborted) return { state: 'failed', reason: 'interrupted' };
     if (performance.now() > deadline) return { state: 'failed', reason: `not healthy after ${options.timeoutMs} ms` };

@@ -7,6 +7,7 @@ import type { BackendConfig, BackendRun, CaseResult, GoldenFile, Sample, Suite, 
 import { launchBackend, type LaunchedBackend } from '../launch/launch-backend.ts';
 import type { Journal } from '../record/journal.ts';
 import { createOpenAiHttpRunner } from '../runners/openai-http-runner.ts';
+import { PRESETS } from '../runners/presets.ts';
 import { probeIdentity } from '../runners/probe-identity.ts';
 import type { Runner } from '../runners/runner.ts';
 
@@ -93,6 +94,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRun
         run.logFile = join(options.runDir, 'logs', `${backend.name}.log`);
         options.hooks?.onBackendProgress?.(backend.name, 'starting');
         const outcome = await launchBackend(backend, {
+          healthPath: backend.preset ? PRESETS.get(backend.preset)?.healthPath : undefined,
           modelPath: options.modelPath,
           logFile: run.logFile,
           env: options.env,
@@ -113,10 +115,21 @@ export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRun
         run.coldStart = launched.coldStart;
       }
       const apiKey = backend.apiKeyEnv ? options.apiKeys[backend.name] : undefined;
-      run.identity = await probeIdentity(baseUrl!, apiKey ? { authorization: `Bearer ${apiKey}` } : {});
+      run.identity = await probeIdentity(baseUrl!, apiKey);
       options.journal.append({ type: 'backend', ...run });
       options.hooks?.onBackendReady?.(run);
-      const runner: Runner = createOpenAiHttpRunner({ backend: backend.name, baseUrl: baseUrl!, model: backend.model, apiKey, requestTimeoutMs: backend.requestTimeoutMs });
+      const runner: Runner = createOpenAiHttpRunner({
+        backend: backend.name,
+        baseUrl: baseUrl!,
+        model: backend.model,
+        apiKey,
+        requestTimeoutMs: backend.requestTimeoutMs,
+        connectTimeoutMs: backend.connectTimeoutMs,
+        firstByteTimeoutMs: backend.firstByteTimeoutMs,
+        idleTimeoutMs: backend.idleTimeoutMs,
+        maxRetries: backend.maxRetries,
+        topLogprobsCap: backend.preset ? PRESETS.get(backend.preset)?.topLogprobsCap : undefined,
+      });
       let deathNote: string | undefined;
       await pool(items, backend.concurrency ?? 1, async (item) => {
         if (options.signal?.aborted) return;

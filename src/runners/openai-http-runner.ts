@@ -2,7 +2,8 @@
 // outages and broken streams, into a Sample: a conformance run must record trouble, not die of it.
 
 import { performance } from 'node:perf_hooks';
-import { request } from 'undici';
+import { Agent, request } from 'undici';
+import { redactSecrets } from '../core/redact.ts';
 import type { Case, Sample, SampleTimings } from '../core/types.ts';
 import { createStreamAccumulator, normalizeCompletion, serverErrorOf, type NormalizedResponse } from './normalize.ts';
 import type { RunCaseOptions, Runner } from './runner.ts';
@@ -16,8 +17,16 @@ export interface OpenAiHttpRunnerOptions {
   apiKey?: string;
   /** Limit for one attempt, from sending to the end of the body. @default 120000 */
   requestTimeoutMs?: number;
+  /** Limit for the TCP connection to open. @default 10000 */
+  connectTimeoutMs?: number;
+  /** Limit from sending to the response headers: a cold Vulkan start compiles pipelines here. @default requestTimeoutMs */
+  firstByteTimeoutMs?: number;
+  /** Longest silence allowed between two reads of the body, keep-alives included. @default 30000 */
+  idleTimeoutMs?: number;
   /** @default 3 */
   maxRetries?: number;
+  /** Largest top_logprobs the server accepts (from its preset); larger requests are clamped and the sample says so. */
+  topLogprobsCap?: number;
   /** First backoff step; doubles per retry, with jitter. @default 500 */
   retryBaseDelayMs?: number;
 }
@@ -47,17 +56,7 @@ function parseRetryAfter(header: string | string[] | undefined): number | undefi
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
-function redact<T>(value: T, secrets: string[]): T {
-  if (secrets.length === 0) return value;
-  if (typeof value === 'string') return secrets.reduce((text, secret) => text.split(secret).join('[REDACTED]'), value as string) as T;
-  if (Array.isArray(value)) return value.map((v) => redact(v, secrets)) as T;
-  if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v, secrets)])) as T;
-  }
-  return value;
-}
-
-function requestBody(model: string, testCase: Case): Record<string, unknown> {
+function requestBody(model: string, testCase: Case, topLogprobsCap: number | undefined, deviations: string[]): Record<string, unknown> {
   const body: Record<string, unknown> = { model };
   if (testCase.endpoint === 'chat' && testCase.messages !== undefined) body.messages = testCase.messages;
   if (testCase.endpoint === 'completion' && testCase.prompt !== undefined) body.prompt = testCase.prompt;
@@ -69,6 +68,11 @@ function requestBody(model: string, testCase: Case): Record<string, unknown> {
     else delete body.logprobs;
   }
   if (testCase.params.stream === true) body.stream_options = { include_usage: true };
+  const asked = testCase.params.top_logprobs;
+  if (topLogprobsCap !== undefined && asked !== undefined && asked > topLogprobsCap) {
+    body[testCase.endpoint === 'completion' ? 'logprobs' : 'top_logprobs'] = topLogprobsCap;
+    deviations.push(`top-logprobs-capped:${asked}->${topLogprobsCap}`);
+  }
   return body;
 }
 
@@ -83,6 +87,9 @@ export function createOpenAiHttpRunner(options: OpenAiHttpRunnerOptions): Runner
   const timeoutMs = options.requestTimeoutMs ?? 120_000;
   const maxRetries = options.maxRetries ?? 3;
   const baseDelayMs = options.retryBaseDelayMs ?? 500;
+  const firstByteTimeoutMs = options.firstByteTimeoutMs ?? timeoutMs;
+  const idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
+  const dispatcher = new Agent({ connect: { timeout: options.connectTimeoutMs ?? 10_000 } });
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (apiKey) headers.authorization = `Bearer ${apiKey}`;
   // Samples are written to reports and golden files; no secret may reach them, even echoed by a server.
@@ -118,8 +125,12 @@ export function createOpenAiHttpRunner(options: OpenAiHttpRunnerOptions): Runner
       const sample = { ...emptySample(streamed, timings), ...partial, timings };
       const code = errorCode(err);
       if (timedOut) {
-        return { sample: { ...sample, kind: 'timeout', error: { message: `${backend} did not finish answering ${shownUrl(url)} within ${timeoutMs} ms` } }, retryable: false };
+        return { sample: { ...sample, kind: 'timeout', error: { message: `${backend} did not finish answering ${shownUrl(url)} within ${timeoutMs} ms`, code: 'total-timeout' } }, retryable: false };
       }
+      if (code === 'UND_ERR_HEADERS_TIMEOUT')
+        return { sample: { ...sample, kind: 'timeout', error: { message: `${backend} sent no response headers for ${shownUrl(url)} within ${firstByteTimeoutMs} ms`, code: 'first-byte-timeout' } }, retryable: false };
+      if (code === 'UND_ERR_BODY_TIMEOUT')
+        return { sample: { ...sample, kind: 'timeout', error: { message: `${backend} went silent for more than ${idleTimeoutMs} ms mid-answer at ${shownUrl(url)}`, code: 'idle-timeout' } }, retryable: false };
       if (signal?.aborted) {
         return { sample: { ...sample, kind: 'crash', error: { message: `request to ${backend} at ${shownUrl(url)} was aborted: ${String(signal.reason)}` } }, retryable: false };
       }
@@ -137,7 +148,7 @@ export function createOpenAiHttpRunner(options: OpenAiHttpRunnerOptions): Runner
     try {
       let res;
       try {
-        res = await request(url, { method: 'POST', headers, body, signal: controller.signal });
+        res = await request(url, { method: 'POST', headers, body, signal: controller.signal, dispatcher, headersTimeout: firstByteTimeoutMs, bodyTimeout: idleTimeoutMs });
       } catch (err) {
         return failure(err);
       }
@@ -219,7 +230,8 @@ export function createOpenAiHttpRunner(options: OpenAiHttpRunnerOptions): Runner
       const { signal } = runOptions;
       const startedAt = new Date().toISOString();
       const url = `${baseUrl}/${testCase.endpoint === 'chat' ? 'chat/completions' : 'completions'}`;
-      const body = JSON.stringify(requestBody(model, testCase));
+      const requestDeviations: string[] = [];
+      const body = JSON.stringify(requestBody(model, testCase, options.topLogprobsCap, requestDeviations));
       let retries = 0;
       for (;;) {
         const outcome = await attempt(url, body, testCase, signal);
@@ -228,9 +240,9 @@ export function createOpenAiHttpRunner(options: OpenAiHttpRunnerOptions): Runner
         // Waiting longer than a whole request may take would stall the run more than the failure does.
         const worthRetrying = outcome.retryable && retries < maxRetries && delay <= timeoutMs && !signal?.aborted;
         if (!worthRetrying) {
-          const sample: Sample = { ...outcome.sample, startedAt, retries };
+          const sample: Sample = { ...outcome.sample, startedAt, retries, deviations: [...requestDeviations, ...outcome.sample.deviations] };
           if (sample.kind === 'crash' && retries > 0 && sample.error) sample.error = { ...sample.error, message: `${sample.error.message}; gave up after ${retries} retries` };
-          return redact(sample, secrets);
+          return redactSecrets(sample, secrets);
         }
         await sleep(delay, signal);
         retries++;

@@ -1,4 +1,5 @@
 import { request } from 'undici';
+import { redactSecrets } from '../core/redact.ts';
 import type { BackendIdentity } from '../core/types.ts';
 
 interface ModelsBody {
@@ -8,7 +9,8 @@ interface ModelsBody {
 const str = (value: unknown) => (typeof value === 'string' ? value : undefined);
 
 /** Asks /v1/models who is answering. conform serve reports engine and device in `meta`; other servers say less. */
-export async function probeIdentity(baseUrl: string, headers: Record<string, string> = {}): Promise<BackendIdentity> {
+export async function probeIdentity(baseUrl: string, apiKey?: string): Promise<BackendIdentity> {
+  const headers: Record<string, string> = apiKey ? { authorization: `Bearer ${apiKey}` } : {};
   try {
     const response = await request(`${baseUrl}/models`, { headers, headersTimeout: 10_000, bodyTimeout: 10_000 });
     if (response.statusCode !== 200) {
@@ -19,7 +21,7 @@ export async function probeIdentity(baseUrl: string, headers: Record<string, str
     const model = body.data?.[0];
     const meta = model?.meta ?? {};
     const server = str(response.headers.server);
-    return {
+    return redactSecrets({
       engine: str(meta.engine) ?? server ?? str(model?.owned_by),
       engineVersion: str(meta.engine_version),
       device: str(meta.device),
@@ -27,7 +29,7 @@ export async function probeIdentity(baseUrl: string, headers: Record<string, str
       gpu: str(meta.gpu),
       model: model?.id,
       modelSha256: str(meta.model_sha256),
-    };
+    }, apiKey ? [apiKey] : []);
   } catch {
     return {};
   }

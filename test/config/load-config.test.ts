@@ -188,3 +188,12 @@ describe('validateConfig and defineConfig', () => {
     expect(() => validateConfig({ backends: [{ name: 'My GPU', class: 'gpu', model: 'm', baseUrl: 'http://a/v1' }] }, 'c')).toThrow(/\/backends\/0\/name must match pattern/);
   });
 });
+
+describe('presets', () => {
+  it('the config schema offers exactly the presets conform knows', async () => {
+    const { PRESETS } = await import('../../src/runners/presets.ts');
+    const { readFileSync } = await import('node:fs');
+    const schema = JSON.parse(readFileSync(new URL('../../schemas/config.schema.json', import.meta.url), 'utf8'));
+    expect([...schema.definitions.backend.properties.preset.enum].sort()).toEqual([...PRESETS.keys()].sort());
+  });
+});

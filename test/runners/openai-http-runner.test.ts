@@ -183,6 +183,20 @@ describe('timeouts and aborts', () => {
     expect(sample.timings.chunkMs).toHaveLength(1);
   });
 
+  it('names the first-byte timeout when headers never come, apart from the total', async () => {
+    const sample = await runAgainst([{ action: 'hang' }], chatCase, { requestTimeoutMs: 5_000, firstByteTimeoutMs: 100 });
+    expect(sample).toMatchObject({ kind: 'timeout', error: { code: 'first-byte-timeout' } });
+    expect(sample.error!.message).toContain('no response headers');
+    expect(sample.timings.endMs).toBeLessThan(2_000);
+  });
+
+  it('names the idle timeout when a stream goes silent, keeping what came', async () => {
+    const bytes = sse([delta('Hel'), delta('lo')]);
+    const sample = await runAgainst([{ bytes: bytes.subarray(0, Buffer.from(bytes).indexOf('"lo"')), then: 'hang' }], streamCase, { requestTimeoutMs: 5_000, idleTimeoutMs: 100 });
+    expect(sample).toMatchObject({ kind: 'timeout', text: 'Hel', error: { code: 'idle-timeout' } });
+    expect(sample.timings.endMs).toBeLessThan(2_000);
+  });
+
   it('stops when the caller aborts, without throwing', async () => {
     server = await startReplayServer([{ action: 'hang' }]);
     const runner = createOpenAiHttpRunner({ backend: 'replay', baseUrl: server.baseUrl, model: 'tiny' });
