@@ -47,16 +47,61 @@ export interface Tolerance {
   prefixLogprobDelta: number;
 }
 
+/** Send the same request several times, one after another or all at once, and count distinct outputs. */
+export interface RepeatSpec {
+  count: number;
+  mode: 'serial' | 'concurrent';
+}
+
+/** What a backend must offer for a case to run; a backend that cannot is reported as a skip, with the reason. */
+export interface CaseRequirements {
+  /** Prompt plus answer must fit: compared with the backend's context and its class's prompt cap. */
+  contextTokens?: number;
+}
+
+/** A tool-use loop that conform drives itself: the model calls tools, conform executes them through a fault proxy. */
+export interface AgentSpec {
+  /** Model turns at most, tool turns included. */
+  maxTurns: number;
+  /** Seeds the fault schedule, so a run reproduces exactly. */
+  seed: number;
+  /** The whole loop must finish within this many milliseconds. */
+  budgetMs: number;
+  /** Faults applied between conform and its tool server, Toxiproxy-style. */
+  faults: FaultSpec[];
+  /** Tool-call retries allowed per call. @default 4 */
+  maxToolRetries?: number;
+}
+
+/** One fault, named after Toxiproxy's toxics plus HTTP-level ones; `toxicity` is the chance it applies to a request. */
+export interface FaultSpec {
+  type: 'latency' | 'bandwidth' | 'slow_close' | 'timeout' | 'reset_peer' | 'slicer' | 'limit_data' | 'http_429' | 'http_503';
+  toxicity?: number;
+  [parameter: string]: unknown;
+}
+
+/** Starting a launched backend as part of a case: cold (empty caches) or warm. */
+export interface LifecycleSpec {
+  start: 'cold' | 'warm';
+  /** Requests after the first answer that set the steady-state TTFT. @default 5 */
+  steadyRequests?: number;
+}
+
 /** A single scenario: what to send and what to check. */
 export interface Case {
   id: string;
   description?: string;
-  endpoint: 'chat' | 'completion';
+  /** chat and completion send one request; agent drives a tool loop; lifecycle restarts the backend. */
+  endpoint: 'chat' | 'completion' | 'agent' | 'lifecycle';
   messages?: ChatMessage[];
   prompt?: string;
   params: CaseParams;
   checks: CheckSpec[];
   tolerance?: Partial<Tolerance>;
+  repeat?: RepeatSpec;
+  requires?: CaseRequirements;
+  agent?: AgentSpec;
+  lifecycle?: LifecycleSpec;
 }
 
 /** A validated suite file. */
@@ -93,6 +138,8 @@ export interface BackendConfig {
   maxRetries?: number;
   /** A documented server preset (docs/presets.md): fills in its known quirks. */
   preset?: string;
+  /** Longest prompt (tokens) to send this backend; longer cases are skipped with the reason. Default by class (software-gpu: 4096). */
+  maxPromptTokens?: number;
   tolerance?: Partial<Tolerance>;
 }
 
@@ -128,6 +175,8 @@ export interface BackendIdentity {
   gpu?: string;
   model?: string;
   modelSha256?: string;
+  /** Tokens the server holds per request, where it says. */
+  contextSize?: number;
 }
 
 export interface TopLogprob {
@@ -181,6 +230,34 @@ export interface Sample {
   deviations: string[];
   retries: number;
   error?: { message: string; status?: number; code?: string };
+  /** For repeated cases: each distinct output and how many times it came back. */
+  variants?: Array<{ text: string; tokenIds?: number[]; toolCalls?: string; count: number }>;
+  /** For agent cases: the loop as it happened. */
+  agent?: AgentRecord;
+  /** For lifecycle cases: how the backend came up. */
+  lifecycle?: LifecycleRecord;
+}
+
+/** What a tool loop did: every turn, every tool execution and its retries, and the faults injected. */
+export interface AgentRecord {
+  turns: number;
+  completed: boolean;
+  elapsedMs: number;
+  toolCalls: Array<{ turn: number; name: string; arguments: string; idempotencyKey: string; attempts: number; outcome: string; elapsedMs: number }>;
+  /** Side effects the tool server applied, by idempotency key; a key applied twice is a duplicated side effect. */
+  sideEffects: Array<{ idempotencyKey: string; applied: number }>;
+  faults: Array<{ request: number; fault: string; detail?: string }>;
+  finalText: string;
+}
+
+export interface LifecycleRecord {
+  start: 'cold' | 'warm';
+  spawnToHealthyMs: number;
+  healthyToFirstAnswerMs: number;
+  firstAnswerTtftMs: number;
+  steadyTtftMs: number[];
+  /** First-request TTFT over the median steady-state TTFT. */
+  firstOverSteady: number;
 }
 
 export type Status = 'pass' | 'fail' | 'error' | 'skip';

@@ -56,6 +56,11 @@ function parseRetryAfter(header: string | string[] | undefined): number | undefi
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
+/** Agent and lifecycle cases are driven elsewhere; what reaches this runner is a chat or a completion request. */
+function httpEndpoint(testCase: Case): 'chat' | 'completion' {
+  return testCase.endpoint === 'completion' ? 'completion' : 'chat';
+}
+
 function requestBody(model: string, testCase: Case, topLogprobsCap: number | undefined, deviations: string[]): Record<string, unknown> {
   const body: Record<string, unknown> = { model };
   if (testCase.endpoint === 'chat' && testCase.messages !== undefined) body.messages = testCase.messages;
@@ -178,7 +183,7 @@ export function createOpenAiHttpRunner(options: OpenAiHttpRunnerOptions): Runner
 
       if (/^\s*text\/event-stream/i.test(contentType)) {
         const parser = createSseParser();
-        const accumulator = createStreamAccumulator(testCase.endpoint);
+        const accumulator = createStreamAccumulator(httpEndpoint(testCase));
         let bodyError: unknown;
         try {
           for await (const chunk of res.body) {
@@ -202,7 +207,7 @@ export function createOpenAiHttpRunner(options: OpenAiHttpRunnerOptions): Runner
       } catch (err) {
         return failure(err, undefined, firstByteMs);
       }
-      const result = normalizeCompletion(text, testCase.endpoint);
+      const result = normalizeCompletion(text, httpEndpoint(testCase));
       // Asked to stream, a server that answers in one piece leaves the timing checks nothing to measure.
       if (streamed) result.deviations.push('stream-ignored');
       return { sample: { ...emptySample(streamed, { firstByteMs, chunkMs: [], endMs: elapsed() }), ...result }, retryable: false };

@@ -27,7 +27,7 @@ function wirePayload(wire: Uint8Array): Uint8Array {
   return decodeChunked(wire.subarray(split + 4));
 }
 
-const whole = new Map(STREAMS.map((ex) => [ex, normalizeSseBytes([ex.payload], caseOf(ex).endpoint)]));
+const whole = new Map(STREAMS.map((ex) => [ex, normalizeSseBytes([ex.payload], (caseOf(ex).endpoint as 'chat' | 'completion'))]));
 
 describe('chunked transfer coding helper', () => {
   it('decodes what it encodes (property)', () => {
@@ -50,7 +50,7 @@ describe('parser + accumulator over recorded stream bytes', () => {
     const payload = wirePayload(ex.wire);
     fc.assert(
       fc.property(fc.array(fc.nat({ max: payload.length }), { maxLength: 60 }), (offsets) => {
-        const got = normalizeSseBytes(cut(payload, offsets), caseOf(ex).endpoint);
+        const got = normalizeSseBytes(cut(payload, offsets), (caseOf(ex).endpoint as 'chat' | 'completion'));
         expect(contentOf(got)).toEqual(contentOf(expected));
         expect(got.timings.chunkMs).toHaveLength(expected.timings.chunkMs.length);
       }),
@@ -60,7 +60,7 @@ describe('parser + accumulator over recorded stream bytes', () => {
 
   it.each(STREAMS.map((ex) => [ex.dir, ex.name, ex] as const))('%s/%s: one byte at a time gives the same answer', (_d, _n, ex) => {
     const bytes = [...ex.payload].map((b) => new Uint8Array([b]));
-    const got = normalizeSseBytes(bytes, caseOf(ex).endpoint);
+    const got = normalizeSseBytes(bytes, (caseOf(ex).endpoint as 'chat' | 'completion'));
     expect(contentOf(got)).toEqual(contentOf(whole.get(ex)!));
     // Each event "arrives" with the byte that completes it, so the times are the offsets of the blank lines.
     const ends = [...Buffer.from(ex.payload).toString('latin1').matchAll(/\n\n/g)].map((m) => m.index + 1);

@@ -47,7 +47,7 @@ describe('every recorded exchange, through the runner', () => {
       expect(s.error?.status).toBe(exchange.status);
       return;
     }
-    const endpoint = caseOf(exchange).endpoint;
+    const endpoint = caseOf(exchange).endpoint as 'chat' | 'completion';
     const direct = exchange.headers['content-type']?.startsWith('text/event-stream')
       ? normalizeSseBytes([exchange.payload], endpoint)
       : normalizeCompletion(Buffer.from(exchange.payload).toString('utf8'), endpoint);
