@@ -10,6 +10,10 @@ export interface CompareInput {
   tolerance: Tolerance;
   spec: CheckSpec;
   testCase: Case;
+  /** Samples of earlier cases of the same suite on the same backend, by case id (for checks such as matches-case). */
+  siblings?: ReadonlyMap<string, Sample>;
+  /** The backend's tolerance class, for budgets that differ by class. */
+  backendClass?: string;
 }
 
 /** A pure, synchronous judgement of one sample. */

@@ -3,10 +3,14 @@ import { exact } from './exact.ts';
 import { greedyDivergence } from './greedy-divergence.ts';
 import { jsonSchema } from './json-schema.ts';
 import { toolCall } from './tool-call.ts';
+import { determinism } from './determinism.ts';
+import { matchesCase } from './matches-case.ts';
+import { startBudget } from './start-budget.ts';
+import { toolCallsMatch } from './tool-calls-match.ts';
 
 /** Comparators by kind: an exact map, so a typo in a suite is an error, not a silent fallback. */
 export const COMPARATORS: ReadonlyMap<string, Comparator> = new Map(
-  [exact, greedyDivergence, jsonSchema, toolCall].map((c) => [c.kind, c]),
+  [exact, greedyDivergence, jsonSchema, toolCall, toolCallsMatch, matchesCase, determinism, startBudget].map((c) => [c.kind, c]),
 );
 
 export type { Comparator, CompareInput } from './comparator.ts';

@@ -299,6 +299,8 @@ export interface BackendRun {
   identity: BackendIdentity;
   coldStart?: { spawnToHealthyMs?: number; healthyToFirstAnswerMs?: number; firstAnswerTtftMs?: number };
   logFile?: string;
+  /** TTFT, ITL, TPOT and end-to-end percentiles over this backend's samples (core/latency.ts). */
+  latency?: import('./latency.ts').BackendLatency;
 }
 
 export interface GoldenProvenance {

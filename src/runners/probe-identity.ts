@@ -29,6 +29,7 @@ export async function probeIdentity(baseUrl: string, apiKey?: string): Promise<B
       gpu: str(meta.gpu),
       model: model?.id,
       modelSha256: str(meta.model_sha256),
+      contextSize: typeof meta.context_size === 'number' ? meta.context_size : undefined,
     }, apiKey ? [apiKey] : []);
   } catch {
     return {};

@@ -1,18 +1,23 @@
 import { parseDocument } from 'yaml';
 import { ConformError } from '../core/errors.ts';
 import type { Case, CaseParams, CheckSpec, ChatMessage, Suite, Tolerance } from '../core/types.ts';
+import { renderPrompt } from './prompt-template.ts';
 import { describeError, mostSpecificError, publishedSchemaValidator, valueAtPointer } from './schema-validator.ts';
 import { LineCounter, locatePointer } from './yaml-locate.ts';
 
 interface RawCaseFields {
   id?: string;
   description?: string;
-  endpoint?: 'chat' | 'completion';
+  endpoint?: Case['endpoint'];
   messages?: ChatMessage[];
   prompt?: string;
   params?: CaseParams;
   checks?: CheckSpec[];
   tolerance?: Partial<Tolerance>;
+  repeat?: Case['repeat'];
+  requires?: Case['requires'];
+  agent?: Case['agent'];
+  lifecycle?: Case['lifecycle'];
 }
 
 interface RawSuite {
@@ -56,9 +61,13 @@ export function parseSuite(text: string, file: string): Suite {
 /** Case fields override the suite's defaults; params merge key by key, checks replace as a whole. */
 function resolveCase(defaults: RawCaseFields, raw: RawCaseFields, error: (message: string) => ConformError): Case {
   const endpoint = raw.endpoint ?? defaults.endpoint ?? 'chat';
-  const messages = raw.messages ?? defaults.messages;
-  const prompt = raw.prompt ?? defaults.prompt;
-  if (endpoint === 'chat' && !messages) throw error('is a chat case without "messages", for example messages: [{ role: user, content: "Say hello." }]');
+  const messages = renderMessages(raw.messages ?? defaults.messages, error);
+  const prompt = renderTemplate(raw.prompt ?? defaults.prompt, error);
+  if (endpoint !== 'completion' && !messages) throw error(`is a ${endpoint} case without "messages", for example messages: [{ role: user, content: "Say hello." }]`);
+  const agent = raw.agent ?? defaults.agent;
+  const lifecycle = raw.lifecycle ?? defaults.lifecycle;
+  if (endpoint === 'agent' && !agent) throw error('is an agent case without "agent", for example agent: { maxTurns: 3, seed: 1, budgetMs: 60000, faults: [] }');
+  if (endpoint === 'lifecycle' && !lifecycle) throw error('is a lifecycle case without "lifecycle", for example lifecycle: { start: cold }');
   if (endpoint === 'completion' && prompt === undefined) throw error('is a completion case without "prompt", for example prompt: "Once upon a time"');
   const checks = raw.checks ?? defaults.checks ?? [];
   if (checks.length === 0) throw error('has no checks; a case that checks nothing can never fail. Add for example checks: [{ kind: greedy-divergence }]');
@@ -66,9 +75,28 @@ function resolveCase(defaults: RawCaseFields, raw: RawCaseFields, error: (messag
     id: raw.id!,
     description: raw.description,
     endpoint,
-    ...(endpoint === 'chat' ? { messages } : { prompt }),
+    ...(endpoint === 'completion' ? { prompt } : { messages }),
     params: { ...defaults.params, ...raw.params },
     checks,
     tolerance: defaults.tolerance || raw.tolerance ? { ...defaults.tolerance, ...raw.tolerance } : undefined,
+    ...defined({ repeat: raw.repeat ?? defaults.repeat, requires: raw.requires ?? defaults.requires, agent, lifecycle }),
   };
+}
+
+function defined<T extends Record<string, unknown>>(fields: T): Partial<T> {
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Templates render once, at load: every backend then receives byte-identical prompts. */
+function renderTemplate(text: string | undefined, error: (message: string) => ConformError): string | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return renderPrompt(text);
+  } catch (cause) {
+    throw error(`has a prompt template that does not render: ${(cause as Error).message.split('\n')[0]}`);
+  }
+}
+
+function renderMessages(messages: ChatMessage[] | undefined, error: (message: string) => ConformError): ChatMessage[] | undefined {
+  return messages?.map((m) => (typeof m.content === 'string' ? { ...m, content: renderTemplate(m.content, error)! } : m));
 }
