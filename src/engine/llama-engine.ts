@@ -30,6 +30,13 @@ export interface LlamaEngineOptions {
    * One sequence keeps greedy output free of batch variance (ANCHORS.md: llama.cpp #7052).
    */
   sequences?: number;
+  /**
+   * Fused attention kernels. @default true
+   * Without them, ggml's Vulkan attention path corrupted the heap on Mesa 22.3 llvmpipe once a
+   * prompt passed about 1K tokens (3 of 3 processes at 1,154 tokens, gdb: a SIGSEGV inside
+   * lavapipe's command execution while ggml waited on its fence); with them, 0 of 3 up to 2,336.
+   */
+  flashAttention?: boolean;
 }
 
 export interface GeneratedToken {
@@ -87,7 +94,7 @@ export async function createLlamaEngine(options: LlamaEngineOptions): Promise<Ll
   const model = await llama.loadModel({ modelPath: options.modelPath, gpuLayers: llama.gpu === false ? 0 : 'max' });
   const contextSize = Math.min(options.contextSize ?? model.trainContextSize, model.trainContextSize);
   const sequences = options.sequences ?? 1;
-  const context = await model.createContext({ contextSize, sequences, threads: options.threads ?? 1, flashAttention: false });
+  const context = await model.createContext({ contextSize, sequences, threads: options.threads ?? 1, flashAttention: options.flashAttention ?? true });
   const pool = createSequencePool(Array.from({ length: sequences }, () => context.getSequence()));
   const grammars = new Map<string, Promise<LlamaGrammar>>();
   const grammarFor = (constraint: OutputConstraint) => {

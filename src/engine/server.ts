@@ -113,9 +113,16 @@ export function createEngineServer({ engine, modelName }: EngineServerOptions): 
     };
     try {
       const result = await engine.generate(parsed.generate, onDelta);
-      if (isToolCall && result.finishReason === 'tool_calls') {
-        const calls = toolCallsFromText(result.text, id);
-        calls.forEach((call, index) => send({ ...base, object, choices: [{ index: 0, delta: { tool_calls: [{ index, ...call }] }, logprobs: null, finish_reason: null }] }));
+      if (isToolCall) {
+        // The grammar's tokens go with the first chunk, so streamed and non-streamed answers carry the same logprobs.
+        const logprobs = wantLogprobs ? { content: result.tokens.map(chatLogprob) } : null;
+        if (result.finishReason === 'tool_calls') {
+          const calls = toolCallsFromText(result.text);
+          calls.forEach((call, index) => send({ ...base, object, choices: [{ index: 0, delta: { tool_calls: [{ index, ...call }] }, logprobs: index === 0 ? logprobs : null, finish_reason: null }] }));
+        } else if (result.text) {
+          // Cut off by max_tokens: not a call, so the partial JSON is content, as in the non-streamed answer.
+          send({ ...base, object, choices: [{ index: 0, delta: { content: result.text }, logprobs, finish_reason: null }] });
+        }
       }
       const last = endpoint === 'chat' ? { index: 0, delta: {}, logprobs: null, finish_reason: result.finishReason } : { index: 0, text: '', logprobs: null, finish_reason: result.finishReason };
       send({ ...base, object, choices: [last] });
@@ -167,7 +174,7 @@ function modelsBody(modelName: string, created: number, engine: LlamaEngine) {
 
 function chatBody(base: Record<string, unknown>, result: GenerateResult, wantLogprobs: boolean, isToolCall: boolean) {
   // A call cut off by max_tokens is not a call: it stays visible as content with finish_reason length.
-  const toolCalls = isToolCall && result.finishReason === 'tool_calls' ? toolCallsFromText(result.text, base.id as string) : undefined;
+  const toolCalls = isToolCall && result.finishReason === 'tool_calls' ? toolCallsFromText(result.text) : undefined;
   return {
     ...base,
     object: 'chat.completion',

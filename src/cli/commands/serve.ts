@@ -17,12 +17,18 @@ export const SERVE_HELP = `conform serve: the built-in OpenAI-compatible engine 
   --threads <n>                      CPU threads for ggml (default 1; the engine's default oversubscribes small machines)
   --context-size <n>                 context length (default: the model's)
   --parallel <n>                     requests evaluated at once (default 1, free of batch variance)
+  --flash-attention on|off           fused attention kernels (default on; off crashed llama.cpp's Vulkan backend on llvmpipe past ~1K-token prompts)
 
 Exit code 69 means the requested device does not exist here.`;
 
 const GPUS: GpuChoice[] = ['cpu', 'vulkan', 'cuda', 'metal', 'auto'];
 /** sysexits' EX_UNAVAILABLE: launchers read it as "this backend cannot run here", a skip rather than a crash. */
 export const EXIT_UNAVAILABLE = 69;
+
+function onOff(name: string, value: string): boolean {
+  if (value !== 'on' && value !== 'off') throw new ConformError('USAGE', `--${name} "${value}", expected on or off, for example --${name} on`);
+  return value === 'on';
+}
 
 /** Runs the engine until SIGINT or SIGTERM. */
 export async function serveCommand(argv: string[], ctx: CliContext): Promise<number> {
@@ -35,6 +41,7 @@ export async function serveCommand(argv: string[], ctx: CliContext): Promise<num
     threads: { type: 'string' },
     'context-size': { type: 'string' },
     parallel: { type: 'string' },
+    'flash-attention': { type: 'string', default: 'on' },
     help: { type: 'boolean' },
   });
   if (values.help) return ctx.out(SERVE_HELP), 0;
@@ -60,6 +67,7 @@ export async function serveCommand(argv: string[], ctx: CliContext): Promise<num
       threads: intFlag('threads', values.threads, 1, 1),
       contextSize: values['context-size'] ? intFlag('context-size', values['context-size'], 4096, 16) : undefined,
       sequences: intFlag('parallel', values.parallel, 1, 1),
+      flashAttention: onOff('flash-attention', values['flash-attention']!),
     });
   } catch (error) {
     if (error instanceof EngineUnavailableError) {
