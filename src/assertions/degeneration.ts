@@ -1,0 +1,276 @@
+// Output that is no longer language: the `????` and looping text llama.cpp's Vulkan backend produced past
+// a prompt length (ggml-org/llama.cpp #5241, #17055, ANCHORS.md). Needs no reference, so it also catches a
+// backend that is wrong on a case golden never covered.
+//
+// Three rules, reported in this order, each with the offending span and where it starts:
+// 1. garbage: a run of `?` or U+FFFD (mixed) in the final text, at least `garbageRun` characters long. Always
+//    on `text`, not on token strings: servers show each byte of a multi-byte character as its own U+FFFD
+//    token, so a healthy emoji would look like garbage there. Mapped to a token index when the token strings
+//    concatenate to the text.
+// 2. repeat: one token repeated back-to-back at least `tokenRepeat` times.
+// 3. loop: a unit of 2 to 32 tokens repeated back-to-back at least `loopRepeats` times, the whole loop
+//    covering at least `loopCoverage` of the output's tokens. A share, not a count of repeated n-grams: the
+//    fixture model's healthy greedy text repeats a 4-gram up to 16 times in 256 tokens (see below), which a
+//    fixed count cannot tell from a loop, while real degeneration takes the output over.
+// Rules 2 and 3 run on tokens (by id when the server gives ids) when logprobs came back, else on the
+// whitespace-separated words of the text, which misses loops inside one word.
+//
+// Calibration, conform serve --gpu cpu (fixture model conform-tiny), the 13 smoke prompts at temperature 0
+// with max_tokens 24, 96 and 256, streamed and not (78 samples, 72 with logprobs): no `?`/U+FFFD run at all;
+// longest token repeat 8 ("ject" ×8, chat-multi-turn at 96 and 256); largest loop share 0.33 ("9","5" ×4 in
+// 24 tokens, chat-multi-turn) and 0.28 at 256 tokens ("ow re know ax me w", 6 tokens ×12, chat-longer-prompt);
+// a 4-gram recurs up to 16 times (completion-basic, 256), and "repeat ≥ 8 or a 4-gram ≥ 4 times" would flag
+// 13 of the 39 distinct outputs. On words (logprobs dropped): longest repeat 5, largest loop share 0.28.
+// None of the defaults below fires on any of them; `????`, a token ×10 and a looped phrase do (tests).
+
+import type { CheckSpec, Sample, TokenStep, Verdict } from '../core/types.ts';
+import type { Comparator } from './comparator.ts';
+
+const CHECK = 'degeneration';
+
+export interface DegenerationOptions {
+  /** Shortest run of `?`/U+FFFD flagged. */
+  garbageRun: number;
+  /** Fewest back-to-back copies of one token flagged. */
+  tokenRepeat: number;
+  /** Fewest back-to-back copies of a 2-to-32-token unit that count as a loop. */
+  loopRepeats: number;
+  /** Smallest share of the output's tokens a loop must cover to be flagged; above 1 turns the rule off. */
+  loopCoverage: number;
+}
+
+export const DEFAULT_DEGENERATION: DegenerationOptions = {
+  // ANCHORS.md: llama.cpp Vulkan's garbage is `????`; healthy cpu output above had no run of even 1.
+  garbageRun: 4,
+  // Healthy cpu output above repeats a token up to 8 times in a row; 10 leaves a margin of 2.
+  tokenRepeat: 10,
+  // A phrase said 4 times in a row (the brief's "≥ 4 times"); alone it fires on healthy text ("95" ×4).
+  loopRepeats: 4,
+  // Healthy cpu loops cover at most 0.33 of the output above; a degenerate backend loops to the end.
+  loopCoverage: 0.5,
+};
+
+/** Longest unit of a loop, in tokens: a sentence of a looping answer. */
+export const MAX_LOOP_PERIOD = 32;
+
+type Rule = 'garbage' | 'repeat' | 'loop';
+
+export interface Finding {
+  rule: Rule;
+  measured: number;
+  threshold: number;
+  /** The offending text, as it appears in the output. */
+  span: string;
+  /** First token (or word, see `unit`) of the span; null when the text cannot be mapped to tokens. */
+  index: number | null;
+  /** Character offset of the span in the text, where known. */
+  charOffset: number | null;
+  unit: 'token' | 'word';
+  note: string;
+}
+
+/** One element the token rules work on: its identity and its text. */
+interface Unit {
+  key: string;
+  text: string;
+  offset: number | null;
+}
+
+function unitsOf(sample: Sample): { units: Unit[]; kind: 'token' | 'word' } {
+  if (sample.tokens.length > 0) {
+    let offset: number | null = 0;
+    const aligned = sample.tokens.map((t) => t.token).join('') === sample.text;
+    const units = sample.tokens.map((t: TokenStep): Unit => {
+      const unit = { key: t.id !== undefined ? `#${t.id}` : `s${t.token}`, text: t.token, offset: aligned ? offset : null };
+      if (offset !== null) offset += t.token.length;
+      return unit;
+    });
+    return { units, kind: 'token' };
+  }
+  const units = [...sample.text.matchAll(/\S+/g)].map((m): Unit => ({ key: m[0], text: m[0], offset: m.index! }));
+  return { units, kind: 'word' };
+}
+
+/** Index of the token that holds character `offset`, when token strings spell the text. */
+function tokenAt(units: Unit[], offset: number): number | null {
+  let found: number | null = null;
+  for (let i = 0; i < units.length; i++) {
+    const start = units[i]!.offset;
+    if (start === null) return null;
+    if (start <= offset && units[i]!.text.length > 0) found = i;
+    if (start > offset) break;
+  }
+  return found;
+}
+
+/** The longest run of `?`/U+FFFD in the text. */
+export function longestGarbageRun(text: string): { length: number; offset: number } {
+  let best = { length: 0, offset: 0 };
+  for (const m of text.matchAll(/[?\uFFFD]+/g)) if (m[0].length > best.length) best = { length: m[0].length, offset: m.index! };
+  return best;
+}
+
+/** The longest run of one unit repeated back-to-back. */
+export function longestRepeat(keys: readonly string[]): { copies: number; start: number } {
+  let best = { copies: keys.length > 0 ? 1 : 0, start: 0 };
+  let start = 0;
+  for (let i = 1; i <= keys.length; i++) {
+    if (i < keys.length && keys[i] === keys[start]) continue;
+    if (i - start > best.copies) best = { copies: i - start, start };
+    start = i;
+  }
+  return best;
+}
+
+export interface Loop {
+  start: number;
+  period: number;
+  copies: number;
+  /** Tokens covered: period × copies. */
+  span: number;
+}
+
+/**
+ * The back-to-back repetition of a 2-to-MAX_LOOP_PERIOD unit with at least `minCopies` copies that covers
+ * the most tokens. For each period p, positions i with keys[i] = keys[i+p] form runs; a run of length L
+ * starting at s is the unit keys[s..s+p) repeated ⌊L/p⌋ + 1 times. O(MAX_LOOP_PERIOD · n).
+ */
+export function longestLoop(keys: readonly string[], minCopies: number): Loop | undefined {
+  let best: Loop | undefined;
+  const n = keys.length;
+  for (let p = 2; p <= MAX_LOOP_PERIOD && p * minCopies <= n; p++) {
+    let run = 0;
+    for (let i = 0; i <= n - p; i++) {
+      if (i < n - p && keys[i] === keys[i + p]) {
+        run++;
+        continue;
+      }
+      if (run > 0) {
+        const copies = Math.floor(run / p) + 1;
+        const span = copies * p;
+        if (copies >= minCopies && (!best || span > best.span)) best = { start: i - run, period: p, copies, span };
+      }
+      run = 0;
+    }
+  }
+  return best;
+}
+
+const clip = (s: string): string => JSON.stringify(s.length > 60 ? `${s.slice(0, 57)}...` : s);
+
+/** Every rule that fires on the sample, in rule order, with what the rules measured. */
+export interface DegenerationMeasurements {
+  unit: 'token' | 'word';
+  units: number;
+  longestGarbageRun: number;
+  longestRepeat: number;
+  /** The loop with at least `loopRepeats` copies that covers the most, whether or not it fires. */
+  loop: (Loop & { coverage: number }) | null;
+}
+
+export function findDegeneration(sample: Sample, options: DegenerationOptions): { findings: Finding[]; measurements: DegenerationMeasurements } {
+  const findings: Finding[] = [];
+  const { units, kind } = unitsOf(sample);
+  const keys = units.map((u) => u.key);
+  const spanText = (start: number, count: number): string => units.slice(start, start + count).map((u) => u.text).join(kind === 'word' ? ' ' : '');
+
+  const garbage = longestGarbageRun(sample.text);
+  if (garbage.length >= options.garbageRun) {
+    const index = kind === 'token' ? tokenAt(units, garbage.offset) : null;
+    findings.push({
+      rule: 'garbage',
+      measured: garbage.length,
+      threshold: options.garbageRun,
+      span: sample.text.slice(garbage.offset, garbage.offset + garbage.length),
+      index,
+      charOffset: garbage.offset,
+      unit: kind,
+      note: `a run of ${garbage.length} "?"/U+FFFD ${index !== null ? `at token ${index}` : `at character ${garbage.offset}`}: ${clip(sample.text.slice(garbage.offset, garbage.offset + garbage.length))}`,
+    });
+  }
+
+  const repeat = longestRepeat(keys);
+  if (repeat.copies >= options.tokenRepeat) {
+    const unit = units[repeat.start]!;
+    findings.push({
+      rule: 'repeat',
+      measured: repeat.copies,
+      threshold: options.tokenRepeat,
+      span: spanText(repeat.start, repeat.copies),
+      index: repeat.start,
+      charOffset: unit.offset,
+      unit: kind,
+      note: `${kind} ${JSON.stringify(unit.text)} repeated ${repeat.copies} times in a row at ${kind} ${repeat.start}`,
+    });
+  }
+
+  const loop = longestLoop(keys, options.loopRepeats);
+  const coverage = loop && units.length > 0 ? loop.span / units.length : 0;
+  if (loop && coverage >= options.loopCoverage) {
+    findings.push({
+      rule: 'loop',
+      measured: coverage,
+      threshold: options.loopCoverage,
+      span: spanText(loop.start, loop.span),
+      index: loop.start,
+      charOffset: units[loop.start]!.offset,
+      unit: kind,
+      note: `a ${loop.period}-${kind} phrase ${clip(spanText(loop.start, loop.period))} loops ${loop.copies} times from ${kind} ${loop.start}, ${(coverage * 100).toFixed(0)}% of the output`,
+    });
+  }
+
+  const measurements: DegenerationMeasurements = {
+    unit: kind,
+    units: units.length,
+    longestGarbageRun: garbage.length,
+    longestRepeat: repeat.copies,
+    loop: loop ? { ...loop, coverage } : null,
+  };
+  return { findings, measurements };
+}
+
+/** The check's options with defaults filled in, or a message naming the bad one. */
+export function degenerationOptions(spec: CheckSpec): DegenerationOptions | string {
+  const options = { ...DEFAULT_DEGENERATION };
+  const minimum: Record<keyof DegenerationOptions, number> = { garbageRun: 1, tokenRepeat: 2, loopRepeats: 2, loopCoverage: 0 };
+  for (const name of Object.keys(minimum) as Array<keyof DegenerationOptions>) {
+    const value = spec[name];
+    if (value === undefined) continue;
+    const integer = name !== 'loopCoverage';
+    if (typeof value !== 'number' || Number.isNaN(value) || value < minimum[name] || (integer && !Number.isInteger(value) && value !== Infinity))
+      return `${CHECK} option ${name} must be ${integer ? 'an integer' : 'a number'} ≥ ${minimum[name]}, got ${JSON.stringify(value)}`;
+    options[name] = value;
+  }
+  return options;
+}
+
+/** Flags `????`, a token stuck on repeat, and a phrase looping over the output. Needs no reference. */
+export const degeneration: Comparator = {
+  kind: CHECK,
+  needsReference: false,
+  compare({ sample, spec }): Verdict {
+    const options = degenerationOptions(spec);
+    if (typeof options === 'string') return { check: CHECK, status: 'error', message: options };
+    const { findings, measurements } = findDegeneration(sample, options);
+    const details = { findings, measurements, thresholds: options };
+    const first = findings[0];
+    if (first)
+      return {
+        check: CHECK,
+        status: 'fail',
+        measured: first.measured,
+        threshold: first.threshold,
+        message: `degenerate output: ${first.note}${findings.length > 1 ? ` (also: ${findings.slice(1).map((f) => f.rule).join(', ')})` : ''}`,
+        details,
+      };
+    const loop = measurements.loop;
+    return {
+      check: CHECK,
+      status: 'pass',
+      measured: 0,
+      threshold: 'no finding',
+      message: `no degeneration over ${measurements.units} ${measurements.unit}s: longest "?" run ${measurements.longestGarbageRun}, longest repeat ${measurements.longestRepeat}, ${loop ? `largest loop ${(loop.coverage * 100).toFixed(0)}% of the output` : 'no loop'}`,
+      details,
+    };
+  },
+};

@@ -1,0 +1,100 @@
+// Per-sample latency limits, in the vLLM benchmark and MLPerf definitions (ANCHORS.md, "Timing"; the
+// figures come from core/latency.ts's sampleLatency):
+// - TTFT: first content-carrying chunk (`timings.firstTokenMs`); streamed samples only.
+// - TPOT: (E2EL − TTFT) / (n − 1), n = usage.completionTokens, else the logprob token count (else, as
+//   sampleLatency does, the content chunk count); streamed samples with n ≥ 2 only. Not GuideLLM's TPOT.
+// - E2EL: request sent to end of body (`timings.endMs`); every sample.
+// No limit has a default: an SLO belongs to a deployment, not to conform. MLPerf's p99 limits for
+// llama3.1-8b, 2000 ms TTFT / 100 ms TPOT (Server) and 500 / 30 ms (Interactive), are examples to copy.
+// A check on one sample is not a percentile: a suite that wants p99 repeats the case and reads the summary.
+
+import { sampleLatency } from '../core/latency.ts';
+import type { CheckSpec, Verdict } from '../core/types.ts';
+import type { Comparator } from './comparator.ts';
+
+const CHECK = 'latency-slo';
+
+export const SLO_METRICS = ['ttftMs', 'tpotMs', 'e2elMs'] as const;
+export type SloMetric = (typeof SLO_METRICS)[number];
+export type SloOptions = Partial<Record<SloMetric, number>>;
+
+const LABEL: Record<SloMetric, string> = { ttftMs: 'TTFT', tpotMs: 'TPOT', e2elMs: 'E2EL' };
+
+/** One limit's outcome: measured against its limit, or why it could not be measured. */
+export interface SloResult {
+  metric: SloMetric;
+  limitMs: number;
+  measuredMs?: number;
+  ok?: boolean;
+  /** measured / limit: above 1 is a violation; the largest is the worst. */
+  ratio?: number;
+  unmeasured?: string;
+}
+
+/** The limits a check sets, or a message naming the bad one. */
+export function sloOptions(spec: CheckSpec): SloOptions | string {
+  const options: SloOptions = {};
+  for (const metric of SLO_METRICS) {
+    const value = spec[metric];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !(value > 0)) return `${CHECK} option ${metric} must be a positive number of milliseconds, got ${JSON.stringify(value)}`;
+    options[metric] = value;
+  }
+  if (Object.keys(options).length === 0) return `${CHECK} sets no limit: give at least one of ttftMs, tpotMs, e2elMs, for example { kind: latency-slo, ttftMs: 2000, tpotMs: 100 }`;
+  return options;
+}
+
+const ms = (x: number): string => `${x.toFixed(1)} ms`;
+
+export const latencySlo: Comparator = {
+  kind: CHECK,
+  needsReference: false,
+  compare({ sample, spec }): Verdict {
+    const options = sloOptions(spec);
+    if (typeof options === 'string') return { check: CHECK, status: 'error', message: options };
+    const latency = sampleLatency(sample);
+    const measured: Record<SloMetric, number | undefined> = {
+      ttftMs: sample.streamed ? latency.ttftMs : undefined,
+      tpotMs: sample.streamed ? latency.tpotMs : undefined,
+      e2elMs: latency.e2elMs,
+    };
+    const why: Record<SloMetric, string> = {
+      ttftMs: sample.streamed ? 'no content arrived' : 'not streamed',
+      tpotMs: !sample.streamed ? 'not streamed' : latency.ttftMs === undefined ? 'no content arrived' : `fewer than 2 output tokens (${latency.outputTokens ?? 'unknown'})`,
+      e2elMs: 'no end time',
+    };
+    const results: SloResult[] = [];
+    for (const metric of SLO_METRICS) {
+      const limitMs = options[metric];
+      if (limitMs === undefined) continue;
+      const value = measured[metric];
+      if (value === undefined || !Number.isFinite(value)) results.push({ metric, limitMs, unmeasured: why[metric] });
+      else results.push({ metric, limitMs, measuredMs: value, ok: value <= limitMs, ratio: value / limitMs });
+    }
+    const details = { results, outputTokens: latency.outputTokens ?? null, outputTokensSource: latency.outputTokensSource ?? null };
+    const judged = results.filter((r) => r.measuredMs !== undefined).sort((a, b) => b.ratio! - a.ratio!);
+    const unmeasured = results.filter((r) => r.unmeasured !== undefined);
+    const unmeasuredNote = unmeasured.length > 0 ? `; not measured: ${unmeasured.map((r) => `${LABEL[r.metric]} (${r.unmeasured})`).join(', ')}` : '';
+    const worst = judged[0];
+    if (!worst) return { check: CHECK, status: 'skip', message: `no limited metric could be measured${unmeasuredNote}`, details };
+    const shown = (r: SloResult): string => `${LABEL[r.metric]} ${ms(r.measuredMs!)} ${r.ok ? '≤' : '>'} ${ms(r.limitMs)}`;
+    const violations = judged.filter((r) => !r.ok);
+    if (violations.length > 0)
+      return {
+        check: CHECK,
+        status: 'fail',
+        measured: worst.measuredMs!,
+        threshold: worst.limitMs,
+        message: `over its latency limit: ${violations.map(shown).join(', ')}${unmeasuredNote}`,
+        details,
+      };
+    return {
+      check: CHECK,
+      status: 'pass',
+      measured: worst.measuredMs!,
+      threshold: worst.limitMs,
+      message: `within limits: ${judged.map(shown).join(', ')}${unmeasuredNote}`,
+      details,
+    };
+  },
+};
