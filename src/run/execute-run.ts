@@ -4,6 +4,7 @@ import { caseStatus } from '../core/outcome.ts';
 import { expandPlan, type PlanItem } from '../core/plan.ts';
 import { resolveTolerance } from '../core/tolerance.ts';
 import type { BackendConfig, BackendRun, CaseResult, GoldenFile, Sample, Suite, Verdict } from '../core/types.ts';
+import { runCase, type CaseOutcome } from './run-case.ts';
 import { launchBackend, type LaunchedBackend } from '../launch/launch-backend.ts';
 import type { Journal } from '../record/journal.ts';
 import { createOpenAiHttpRunner } from '../runners/openai-http-runner.ts';
@@ -44,7 +45,7 @@ function resultFor(item: PlanItem, verdicts: Verdict[], sample?: Sample): CaseRe
   return { id: item.id, backend: item.backend.name, suite: item.suite.name, caseId: item.testCase.id, status: caseStatus(verdicts), sample, verdicts };
 }
 
-function judge(item: PlanItem, sample: Sample, options: ExecuteRunOptions): Verdict[] {
+function judge(item: PlanItem, sample: Sample, options: ExecuteRunOptions, siblings: ReadonlyMap<string, Sample>): Verdict[] {
   if (options.mode === 'record')
     return sample.kind === 'ok'
       ? [{ check: 'record', status: 'pass', message: 'recorded as golden' }]
@@ -56,6 +57,8 @@ function judge(item: PlanItem, sample: Sample, options: ExecuteRunOptions): Verd
     reference: golden?.samples[item.testCase.id],
     sameBackendAsReference: golden?.provenance.backend === item.backend.name,
     tolerance: resolveTolerance(item.backend.class, item.backend.tolerance, item.testCase.tolerance),
+    siblings,
+    backendClass: item.backend.class,
   });
 }
 
@@ -70,7 +73,9 @@ async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<voi
 
 /**
  * Brings each backend up in turn (never two at once: on a small machine they would measure each
- * other), runs its share of the plan, journals every result as it lands, and always stops what it started.
+ * other), runs its share of the plan, journals every result as it lands, and always stops what it
+ * started. Lifecycle cases run last, once the backend's own process is gone, since they start
+ * fresh processes of their own.
  */
 export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRunResult> {
   const plan = expandPlan(options.backends, options.suites).filter(options.filter ?? (() => true));
@@ -84,70 +89,95 @@ export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRun
   for (const backend of options.backends) {
     const items = plan.filter((item) => item.backend.name === backend.name);
     if (items.length === 0) continue;
+    if (options.signal?.aborted) break;
     const run: BackendRun = { name: backend.name, class: backend.class, state: 'ran', identity: {} };
     backendRuns.push(run);
-    let launched: LaunchedBackend | undefined;
-    let baseUrl = backend.baseUrl;
-    try {
-      if (options.signal?.aborted) break;
-      if (backend.launch) {
-        run.logFile = join(options.runDir, 'logs', `${backend.name}.log`);
-        options.hooks?.onBackendProgress?.(backend.name, 'starting');
-        const outcome = await launchBackend(backend, {
-          healthPath: backend.preset ? PRESETS.get(backend.preset)?.healthPath : undefined,
-          modelPath: options.modelPath,
-          logFile: run.logFile,
-          env: options.env,
-          signal: options.signal,
-          onProgress: (line) => options.hooks?.onBackendProgress?.(backend.name, line),
-        });
-        if (outcome.state !== 'ready') {
-          run.state = outcome.state === 'unavailable' ? 'skipped' : 'crashed';
-          run.reason = outcome.reason;
-          options.journal.append({ type: 'backend', ...run });
-          options.hooks?.onBackendReady?.(run);
-          const status = outcome.state === 'unavailable' ? 'skip' : 'error';
-          for (const item of items) record(resultFor(item, [{ check: 'backend', status, message: `${backend.name} ${outcome.state}: ${outcome.reason}` }]));
-          continue;
-        }
-        launched = outcome.backend;
-        baseUrl = launched.baseUrl;
-        run.coldStart = launched.coldStart;
-      }
-      const apiKey = backend.apiKeyEnv ? options.apiKeys[backend.name] : undefined;
-      run.identity = await probeIdentity(baseUrl!, apiKey);
-      options.journal.append({ type: 'backend', ...run });
-      options.hooks?.onBackendReady?.(run);
-      const runner: Runner = createOpenAiHttpRunner({
-        backend: backend.name,
-        baseUrl: baseUrl!,
-        model: backend.model,
-        apiKey,
-        requestTimeoutMs: backend.requestTimeoutMs,
-        connectTimeoutMs: backend.connectTimeoutMs,
-        firstByteTimeoutMs: backend.firstByteTimeoutMs,
-        idleTimeoutMs: backend.idleTimeoutMs,
-        maxRetries: backend.maxRetries,
-        topLogprobsCap: backend.preset ? PRESETS.get(backend.preset)?.topLogprobsCap : undefined,
-      });
-      let deathNote: string | undefined;
-      await pool(items, backend.concurrency ?? 1, async (item) => {
-        if (options.signal?.aborted) return;
-        if (deathNote) return record(resultFor(item, [{ check: 'backend', status: 'error', message: deathNote }]));
-        const sample = await runner.run(item.testCase, { signal: options.signal });
-        if (sample.kind === 'crash' && launched && !launched.isAlive()) {
-          run.state = 'crashed';
-          deathNote = `${backend.name} died mid-run (${launched.exitDescription()}); log tail: ${launched.logTail().split('\n').slice(-3).join(' | ')}`;
-          run.reason = deathNote;
-        } else if (sample.kind === 'crash' && !launched) {
-          // A server we did not start and cannot reach after retries will not come back within this run.
-          deathNote = `${backend.name} is unreachable: ${sample.error?.message ?? 'connection failed'}`;
-        }
-        record(resultFor(item, judge(item, sample, options), sample));
-      });
-    } finally {
-      await launched?.stop();
-    }
+    await runBackend(backend, items, run, options, record);
   }
   return { backends: backendRuns, results };
+}
+
+function runnerFor(backend: BackendConfig, baseUrl: string, apiKey: string | undefined): Runner {
+  return createOpenAiHttpRunner({
+    backend: backend.name,
+    baseUrl,
+    model: backend.model,
+    apiKey,
+    requestTimeoutMs: backend.requestTimeoutMs,
+    connectTimeoutMs: backend.connectTimeoutMs,
+    firstByteTimeoutMs: backend.firstByteTimeoutMs,
+    idleTimeoutMs: backend.idleTimeoutMs,
+    maxRetries: backend.maxRetries,
+    topLogprobsCap: backend.preset ? PRESETS.get(backend.preset)?.topLogprobsCap : undefined,
+  });
+}
+
+async function runBackend(backend: BackendConfig, items: PlanItem[], run: BackendRun, options: ExecuteRunOptions, record: (r: CaseResult) => void): Promise<void> {
+  let launched: LaunchedBackend | undefined;
+  let baseUrl = backend.baseUrl;
+  const apiKey = backend.apiKeyEnv ? options.apiKeys[backend.name] : undefined;
+  const samplesBySuite = new Map<string, Map<string, Sample>>();
+  const caseContext = (runner: Runner) => ({ backend, identity: run.identity, runner, runDir: options.runDir, modelPath: options.modelPath, env: options.env, signal: options.signal });
+  const finish = (item: PlanItem, outcome: CaseOutcome) => {
+    if ('skip' in outcome) return record(resultFor(item, [{ check: 'requirements', status: 'skip', message: outcome.skip }]));
+    const siblings = samplesBySuite.get(item.suite.name) ?? new Map<string, Sample>();
+    samplesBySuite.set(item.suite.name, siblings);
+    record(resultFor(item, judge(item, outcome.sample, options, siblings), outcome.sample));
+    siblings.set(item.testCase.id, outcome.sample);
+  };
+  const lifecycleItems = items.filter((item) => item.testCase.endpoint === 'lifecycle');
+  const requestItems = items.filter((item) => item.testCase.endpoint !== 'lifecycle');
+  try {
+    if (backend.launch) {
+      run.logFile = join(options.runDir, 'logs', `${backend.name}.log`);
+      options.hooks?.onBackendProgress?.(backend.name, 'starting');
+      const outcome = await launchBackend(backend, {
+        healthPath: backend.preset ? PRESETS.get(backend.preset)?.healthPath : undefined,
+        modelPath: options.modelPath,
+        logFile: run.logFile,
+        env: options.env,
+        signal: options.signal,
+        onProgress: (line) => options.hooks?.onBackendProgress?.(backend.name, line),
+      });
+      if (outcome.state !== 'ready') {
+        run.state = outcome.state === 'unavailable' ? 'skipped' : 'crashed';
+        run.reason = outcome.reason;
+        options.journal.append({ type: 'backend', ...run });
+        options.hooks?.onBackendReady?.(run);
+        const status = outcome.state === 'unavailable' ? 'skip' : 'error';
+        for (const item of items) record(resultFor(item, [{ check: 'backend', status, message: `${backend.name} ${outcome.state}: ${outcome.reason}` }]));
+        return;
+      }
+      launched = outcome.backend;
+      baseUrl = launched.baseUrl;
+      run.coldStart = launched.coldStart;
+    }
+    run.identity = await probeIdentity(baseUrl!, apiKey);
+    options.journal.append({ type: 'backend', ...run });
+    options.hooks?.onBackendReady?.(run);
+    const runner = runnerFor(backend, baseUrl!, apiKey);
+    let deathNote: string | undefined;
+    await pool(requestItems, backend.concurrency ?? 1, async (item) => {
+      if (options.signal?.aborted) return;
+      if (deathNote) return record(resultFor(item, [{ check: 'backend', status: 'error', message: deathNote }]));
+      const outcome = await runCase(item.testCase, caseContext(runner));
+      const sample = 'sample' in outcome ? outcome.sample : undefined;
+      if (sample?.kind === 'crash' && launched && !launched.isAlive()) {
+        run.state = 'crashed';
+        deathNote = `${backend.name} died mid-run (${launched.exitDescription()}); log tail: ${launched.logTail().split('\n').slice(-3).join(' | ')}`;
+        run.reason = deathNote;
+      } else if (sample?.kind === 'crash' && !launched) {
+        // A server we did not start and cannot reach after retries will not come back within this run.
+        deathNote = `${backend.name} is unreachable: ${sample.error?.message ?? 'connection failed'}`;
+      }
+      finish(item, outcome);
+    });
+  } finally {
+    await launched?.stop();
+  }
+  for (const item of lifecycleItems) {
+    if (options.signal?.aborted) break;
+    options.hooks?.onBackendProgress?.(backend.name, `${item.testCase.id}: ${item.testCase.lifecycle?.start} start`);
+    finish(item, await runCase(item.testCase, caseContext(runnerFor(backend, baseUrl ?? 'http://127.0.0.1:9/v1', apiKey))));
+  }
 }

@@ -17,13 +17,13 @@ const NEEDLE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 export function needleNonce(name: string, seed: number): string {
   let h = seed >>> 0;
   for (const c of name) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
-  const random = createSeededRandom(h);
+  const random = createSeededRandom(h).next;
   return Array.from({ length: 8 }, () => NEEDLE_ALPHABET[Math.floor(random() * NEEDLE_ALPHABET.length)]).join('');
 }
 
 /** Seeded filler text of `words` words, in sentences, identical on every machine. */
 export function fillerText(words: number, seed: number): string {
-  const random = createSeededRandom(seed);
+  const random = createSeededRandom(seed).next;
   const out: string[] = [];
   let sentence = 0;
   for (let i = 0; i < words; i++) {

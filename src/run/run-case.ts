@@ -1,0 +1,38 @@
+import { join } from 'node:path';
+import { unmetRequirement } from '../core/backend-limits.ts';
+import type { BackendConfig, BackendIdentity, Case, Sample } from '../core/types.ts';
+import { PRESETS } from '../runners/presets.ts';
+import type { Runner } from '../runners/runner.ts';
+import { runLifecycleCase } from './lifecycle.ts';
+import { runRepeated } from './repeat.ts';
+
+export interface RunCaseContext {
+  backend: BackendConfig;
+  identity: BackendIdentity;
+  runner: Runner;
+  runDir: string;
+  modelPath: string;
+  env: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+}
+
+/** Either a sample to judge, or the reason this backend cannot run the case at all. */
+export type CaseOutcome = { sample: Sample } | { skip: string };
+
+/** Sends one case the way its endpoint asks: a plain request, repeats, an agent loop or a fresh start of the backend. */
+export async function runCase(testCase: Case, ctx: RunCaseContext): Promise<CaseOutcome> {
+  const unmet = unmetRequirement(testCase, ctx.backend, ctx.identity);
+  if (unmet) return { skip: unmet };
+  if (testCase.endpoint === 'lifecycle') {
+    if (!ctx.backend.launch) return { skip: `conform does not launch ${ctx.backend.name}, so it cannot measure its start` };
+    const logFile = join(ctx.runDir, 'logs', `${ctx.backend.name}.${testCase.id}.log`);
+    const healthPath = ctx.backend.preset ? PRESETS.get(ctx.backend.preset)?.healthPath : undefined;
+    return { sample: await runLifecycleCase(ctx.backend, testCase, { modelPath: ctx.modelPath, env: ctx.env, logFile, healthPath, signal: ctx.signal }) };
+  }
+  if (testCase.endpoint === 'agent') {
+    const { runAgentCase } = await import('../agent/agent-loop.ts');
+    return { sample: await runAgentCase(ctx.runner, testCase, { signal: ctx.signal }) };
+  }
+  if (testCase.repeat) return { sample: await runRepeated(ctx.runner, testCase, ctx.signal) };
+  return { sample: await ctx.runner.run(testCase, { signal: ctx.signal }) };
+}
