@@ -6,6 +6,10 @@ import { serveCommand } from './commands/serve.ts';
 import { runCommand } from './commands/run.ts';
 import { recordCommand } from './commands/record.ts';
 import { backendsCommand } from './commands/backends.ts';
+import { mergeCommand } from './commands/merge.ts';
+import { gateCommand } from './commands/gate.ts';
+import { badgeCommand } from './commands/badge.ts';
+import { reportCommand } from './commands/report.ts';
 import { CONFORM_VERSION } from './version.ts';
 
 
@@ -18,11 +22,15 @@ Usage: conform <command> [options]
   backends probe the configured backends: identity and features      (conform backends --help)
   serve    the built-in OpenAI-compatible engine                    (conform serve --help)
   model    create the tiny fixture model                            (conform model --help)
+  merge    merge shard or per-backend run folders into one          (conform merge --help)
+  gate     release gate: compare a run with the approved baseline   (conform gate --help)
+  badge    per-backend pass badges and last passing release         (conform badge --help)
+  report   re-render junit, markdown and html from a run's summary  (conform report --help)
 
 Exit codes: 0 all passed, 1 conformance failures, 2 config or usage error, 3 infrastructure errors only.`;
 
 type Command = (argv: string[], ctx: CliContext) => Promise<number>;
-const COMMANDS: Record<string, Command> = { run: runCommand, record: recordCommand, backends: backendsCommand, serve: serveCommand, model: modelCommand };
+const COMMANDS: Record<string, Command> = { run: runCommand, record: recordCommand, backends: backendsCommand, serve: serveCommand, model: modelCommand, merge: mergeCommand, gate: gateCommand, badge: badgeCommand, report: reportCommand };
 
 /** The one place that reads the environment and turns errors into exit codes; nothing reaches the user as a stack trace. */
 export async function main(argv: string[]): Promise<number> {

@@ -9,6 +9,9 @@ import { readGolden } from '../../record/golden-store.ts';
 import { createJournal } from '../../record/journal.ts';
 import { createConsoleReporter } from '../../reporters/console-reporter.ts';
 import { createJsonReporter } from '../../reporters/json-reporter.ts';
+import { createHtmlReporter } from '../../reporters/html-reporter.ts';
+import { createJunitReporter } from '../../reporters/junit-reporter.ts';
+import { createMarkdownReporter } from '../../reporters/markdown-reporter.ts';
 import type { Reporter } from '../../reporters/reporter.ts';
 import { executeRun } from '../../run/execute-run.ts';
 import { parseCommandArgs } from '../args.ts';
@@ -33,7 +36,13 @@ export async function runCommand(argv: string[], ctx: CliContext): Promise<numbe
   mkdirSync(prepared.runDir, { recursive: true });
   const journal = createJournal(prepared.runDir);
   journal.append({ type: 'run', schemaVersion: 1, runId: prepared.runId, conformVersion: CONFORM_VERSION, startedAt: prepared.startedAt.toISOString() });
-  const reporters: Reporter[] = [createConsoleReporter({ write: ctx.out, progress: ctx.isTTY }), createJsonReporter()];
+  const reporters: Reporter[] = [
+    createConsoleReporter({ write: ctx.out, progress: ctx.isTTY }),
+    createJsonReporter(),
+    createJunitReporter(),
+    createMarkdownReporter({ githubStepSummary: ctx.env.GITHUB_STEP_SUMMARY }),
+    createHtmlReporter({ goldens }),
+  ];
   const interrupt = interruptSignal(ctx);
   try {
     const { backends, results } = await executeRun({

@@ -1,0 +1,65 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { loadConfig } from '../../config/load-config.ts';
+import { ConformError, EXIT } from '../../core/errors.ts';
+import { SUMMARY_SCHEMA_VERSION, type GoldenFile, type RunSummary } from '../../core/types.ts';
+import { readGolden } from '../../record/golden-store.ts';
+import { newestRunFolder, readRunSummary } from '../../record/run-folder.ts';
+import { createReporter, isReporterName, REPORTER_NAMES, type ReporterName } from '../../reporters/index.ts';
+import { parseCommandArgs } from '../args.ts';
+import type { CliContext } from '../context.ts';
+
+export const REPORT_HELP = `conform report [<run-dir>] [--reporter junit,markdown,html] [--config <file>]
+
+Re-renders reports from a run's summary.json (default: the newest run folder under reports/) into
+that folder, for example after upgrading conform or to get a format the run did not write.
+Reporters: ${REPORTER_NAMES.join(', ')} (default: junit,markdown,html); --reporter takes a comma-separated
+list and may be repeated. Golden files recorded before the run fill in the golden side of diffs.
+markdown also appends to $GITHUB_STEP_SUMMARY when it is set.
+Exit codes: 0 written, 2 usage error or an unreadable run record.`;
+
+const DEFAULT_REPORTERS: ReporterName[] = ['junit', 'markdown', 'html'];
+
+function shown(file: string, cwd: string): string {
+  return relative(cwd, file) || file;
+}
+
+function reporterNames(values: string[] | undefined): ReporterName[] {
+  if (!values?.length) return DEFAULT_REPORTERS;
+  const names = [...new Set(values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean))];
+  const unknown = names.filter((n) => !isReporterName(n));
+  if (unknown.length || names.length === 0)
+    throw new ConformError('USAGE', `--reporter ${unknown.map((n) => `"${n}"`).join(', ') || '(empty)'}: unknown; known reporters: ${REPORTER_NAMES.join(', ')}, for example --reporter junit,html`);
+  return names as ReporterName[];
+}
+
+/** Golden files of the run's suites that exist, so diffs can show golden beyond the divergence; the model drops any recorded after the run. */
+function goldensFor(summary: RunSummary, goldenDir: string, ctx: CliContext): Map<string, GoldenFile | undefined> {
+  const goldens = new Map<string, GoldenFile | undefined>();
+  for (const suite of summary.suites) {
+    if (typeof suite !== 'string' || /[\\/]|\.\./.test(suite)) continue;
+    try {
+      goldens.set(suite, readGolden(goldenDir, suite));
+    } catch (error) {
+      // A broken golden file costs the diff its golden tail, not the whole report.
+      ctx.err(`conform report: ${(error as Error).message}; diffs of suite ${suite} show only what the run record holds`);
+    }
+  }
+  return goldens;
+}
+
+/** `conform report`: render reports again from a run record, without running anything. */
+export async function reportCommand(argv: string[], ctx: CliContext): Promise<number> {
+  const { values, positionals } = parseCommandArgs('report', argv, { reporter: { type: 'string', multiple: true }, config: { type: 'string' }, help: { type: 'boolean' } }, true);
+  if (values.help) return ctx.out(REPORT_HELP), EXIT.ok;
+  if (positionals.length > 1) throw new ConformError('USAGE', `conform report: one run folder at a time, got ${positionals.length}. See "conform report --help".`);
+  const names = reporterNames(values.reporter);
+  const { config, baseDir } = await loadConfig(ctx.cwd, values.config);
+  const { summary, dir } = readRunSummary(positionals[0] ?? newestRunFolder(resolve(baseDir, config.reportsDir)), ctx.cwd);
+  const goldens = names.includes('html') ? goldensFor(summary, resolve(baseDir, config.goldenDir), ctx) : undefined;
+  const reporters = names.map((name) => createReporter(name, { write: ctx.out, progress: false, githubStepSummary: ctx.env.GITHUB_STEP_SUMMARY, goldens }));
+  for (const reporter of reporters) reporter.onRunEnd?.(summary, dir);
+  const written = names.flatMap((n) => (n === 'junit' ? ['junit.xml'] : n === 'markdown' ? ['summary.md'] : n === 'html' ? ['report.html'] : n === 'json' ? ['summary.json'] : []));
+  if (written.length) ctx.out(`${shown(dir, ctx.cwd) || '.'}: wrote ${written.join(', ')}`);
+  return EXIT.ok;
+}
