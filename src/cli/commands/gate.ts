@@ -1,0 +1,132 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
+import { execa } from 'execa';
+import { parse as parseYaml } from 'yaml';
+import { loadConfig, type LoadedConfig } from '../../config/load-config.ts';
+import { ConformError, EXIT } from '../../core/errors.ts';
+import { DEFAULT_GATE_POLICY, evaluateGate, validateGatePolicy, type Approval, type Baseline, type GateDecision, type GatePolicy, type LatencyComparison } from '../../core/gate.ts';
+import { parseCommandArgs } from '../args.ts';
+import type { CliContext } from '../context.ts';
+import { readRunSummary, runFolderOrNewest } from '../../record/run-folder.ts';
+
+export const GATE_HELP = `conform gate [--baseline <summary.json or run folder>] [<run folder>] [--policy <file.json|yaml>] [--config <file>]
+conform gate --approve [<run folder>] --reason "<why>" [--by <name>] [--baseline-out <file>] [--config <file>]
+
+Compares a run (default: the newest under reports/) with the approved baseline (default
+baselines/baseline.json) and fails on: a case that passed and now fails or errors, a new error,
+a backend or case id missing (a previously passing case now skipped is reported), and a latency
+regression per backend (end-to-end and TTFT: one-sided Mann–Whitney U at alpha AND p90 up by more
+than p90Increase, with at least minSamples on each side). Policy file (JSON or YAML), defaults shown:
+  alpha: 0.01
+  p90Increase: 0.25
+  minSamples: 8
+  failOnNewSkips: false
+  caveats:          # known failures, accepted until they expire
+    - { backend: vulkan, suite: smoke, case: chat-unicode, reason: "driver bug #123", expires: "2026-03-31" }
+
+--approve promotes a run to the baseline file, recording approval { by, at, reason, runId } inside;
+--by defaults to git's user.name, then $USER.
+Exit codes: 0 no regression, 1 regressions (listed), 2 usage, config or record error.`;
+
+export const DEFAULT_BASELINE = 'baselines/baseline.json';
+
+/** One line of git's output, or undefined when git is missing, fails or says nothing. */
+export async function gitLine(args: string[], ctx: CliContext): Promise<string | undefined> {
+  const result = await execa('git', args, { cwd: ctx.cwd, env: ctx.env, extendEnv: false, reject: false, timeout: 10_000, stdin: 'ignore' });
+  const line = result.exitCode === 0 && typeof result.stdout === 'string' ? result.stdout.trim().split('\n')[0]?.trim() : undefined;
+  return line || undefined;
+}
+
+function readPolicy(path: string, cwd: string): GatePolicy {
+  const file = resolve(cwd, path);
+  if (!existsSync(file)) throw new ConformError('USAGE', `--policy ${path}: no such file`);
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ConformError('CONFIG_INVALID', `${path}: could not be read: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+  }
+  return validateGatePolicy(raw, path);
+}
+
+function latencyLine(c: LatencyComparison): string {
+  const what = `${c.backend} ${c.metric === 'e2e' ? 'end-to-end' : 'TTFT'}`;
+  if (c.outcome === 'not-enough-samples') return `${what}: not compared (${c.currentCount} vs ${c.baselineCount} samples)`;
+  const change = c.relativeIncrease === Infinity ? '+∞' : `${c.relativeIncrease! >= 0 ? '+' : ''}${(c.relativeIncrease! * 100).toFixed(1)}`;
+  return `${what}: p90 ${c.baselineP90!.toFixed(1)} → ${c.currentP90!.toFixed(1)} ms (${change} %), p=${c.p!.toPrecision(3)} over ${c.currentCount} vs ${c.baselineCount} samples: ${c.outcome}`;
+}
+
+function printDecision(decision: GateDecision, currentId: string, baseline: Baseline, baselinePath: string, policy: GatePolicy, ctx: CliContext): void {
+  const a = baseline.approval;
+  ctx.out(`conform gate: run ${currentId} against baseline ${baseline.runId} (${baselinePath}${a ? `, approved by ${a.by} on ${a.at.slice(0, 10)}: "${a.reason}"` : ''})`);
+  const width = Math.max(0, ...decision.reasons.map((r) => r.kind.length));
+  for (const r of decision.reasons) ctx.out(`  ${r.severity === 'failure' ? 'FAIL' : 'info'}  ${r.kind.padEnd(width)}  ${r.message}`);
+  const compared = decision.latency.filter((c) => c.outcome === 'ok');
+  if (compared.length) {
+    const p = { ...DEFAULT_GATE_POLICY, ...policy };
+    ctx.out(`  latency within policy (α ${p.alpha}, p90 limit +${(p.p90Increase * 100).toFixed(0)} %, at least ${p.minSamples} samples):`);
+    for (const c of compared) ctx.out(`    ${latencyLine(c)}`);
+  }
+  const failures = decision.reasons.filter((r) => r.severity === 'failure').length;
+  const expected = decision.reasons.filter((r) => r.kind === 'expected-failure').length;
+  const note = expected ? ` (${expected} expected failure${expected === 1 ? '' : 's'} under caveats)` : '';
+  ctx.out(decision.pass ? `Gate passed: no regression against the baseline${note}.` : `Gate FAILED: ${failures} regression${failures === 1 ? '' : 's'} against the baseline${note}.`);
+}
+
+/** `conform gate`: the release decision, or (with --approve) a new baseline. */
+export async function gateCommand(argv: string[], ctx: CliContext): Promise<number> {
+  const { values, positionals } = parseCommandArgs(
+    'gate',
+    argv,
+    {
+      baseline: { type: 'string' },
+      policy: { type: 'string' },
+      approve: { type: 'boolean' },
+      reason: { type: 'string' },
+      by: { type: 'string' },
+      'baseline-out': { type: 'string' },
+      config: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+    true,
+  );
+  if (values.help) return ctx.out(GATE_HELP), EXIT.ok;
+  if (positionals.length > 1) throw new ConformError('USAGE', `conform gate: one run folder at most, got ${positionals.length}; merge shards first with "conform merge". See "conform gate --help".`);
+  let loaded: LoadedConfig | undefined;
+  const project = async () => (loaded ??= await loadConfig(ctx.cwd, values.config));
+
+  if (values.approve) {
+    if (values.baseline !== undefined || values.policy !== undefined)
+      throw new ConformError('USAGE', '--approve writes the baseline to --baseline-out; --baseline and --policy are for comparing. See "conform gate --help".');
+    const reason = values.reason?.trim();
+    if (!reason) throw new ConformError('USAGE', '--approve needs --reason "<why this run is the new baseline>"');
+    const run = await runFolderOrNewest(positionals[0], ctx.cwd, values.config);
+    const by = values.by?.trim() || (await gitLine(['config', 'user.name'], ctx)) || ctx.env.USER?.trim();
+    if (!by) throw new ConformError('USAGE', '--approve: no --by, no git user.name and no $USER; say who approves, for example --by alice');
+    const out = values['baseline-out'] ? resolve(ctx.cwd, values['baseline-out']) : resolve((await project()).baseDir, DEFAULT_BASELINE);
+    const { approval: _previous, ...summary } = run.summary as Baseline;
+    const approval: Approval = { by, at: new Date().toISOString(), reason, runId: summary.runId };
+    const baseline: Baseline = { ...summary, approval };
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, `${JSON.stringify(baseline, null, 2)}\n`);
+    const t = summary.totals;
+    ctx.out(`${relative(ctx.cwd, out) || out}: run ${summary.runId} approved as the baseline by ${by}: "${reason}"`);
+    if (t.fail + t.error > 0) ctx.out(`note: it holds ${t.fail} failing and ${t.error} erroring case(s); the gate treats them as known until they pass.`);
+    return EXIT.ok;
+  }
+
+  if (values.reason !== undefined || values.by !== undefined || values['baseline-out'] !== undefined)
+    throw new ConformError('USAGE', '--reason, --by and --baseline-out go with --approve. See "conform gate --help".');
+  const policy = values.policy ? readPolicy(values.policy, ctx.cwd) : {};
+  let baselinePath = values.baseline;
+  if (!baselinePath) {
+    const file = resolve((await project()).baseDir, DEFAULT_BASELINE);
+    if (!existsSync(file)) throw new ConformError('USAGE', `no baseline at ${relative(ctx.cwd, file) || file}: pass --baseline <summary.json or run folder>, or approve one with "conform gate --approve --reason ..."`);
+    baselinePath = file;
+  }
+  const baseline = readRunSummary(baselinePath, ctx.cwd);
+  const current = await runFolderOrNewest(positionals[0], ctx.cwd, values.config);
+  const decision = evaluateGate(current.summary, baseline.summary, policy, new Date());
+  printDecision(decision, current.summary.runId, baseline.summary as Baseline, relative(ctx.cwd, baseline.file) || baseline.file, policy, ctx);
+  return decision.pass ? EXIT.ok : EXIT.conformanceFailure;
+}
