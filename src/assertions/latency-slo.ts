@@ -10,6 +10,7 @@
 
 import { sampleLatency } from '../core/latency.ts';
 import type { CheckSpec, Verdict } from '../core/types.ts';
+import { budgetForClass } from './class-budget.ts';
 import type { Comparator } from './comparator.ts';
 
 const CHECK = 'latency-slo';
@@ -32,12 +33,12 @@ export interface SloResult {
 }
 
 /** The limits a check sets, or a message naming the bad one. */
-export function sloOptions(spec: CheckSpec): SloOptions | string {
+export function sloOptions(spec: CheckSpec, backendClass?: string): SloOptions | string {
   const options: SloOptions = {};
   for (const metric of SLO_METRICS) {
-    const value = spec[metric];
-    if (value === undefined) continue;
-    if (typeof value !== 'number' || !(value > 0)) return `${CHECK} option ${metric} must be a positive number of milliseconds, got ${JSON.stringify(value)}`;
+    if (spec[metric] === undefined) continue;
+    const value = budgetForClass(spec[metric], backendClass);
+    if (typeof value !== 'number' || !(value > 0)) return `${CHECK} option ${metric} must be a positive number of milliseconds, or one per backend class with a default, got ${JSON.stringify(spec[metric])}`;
     options[metric] = value;
   }
   if (Object.keys(options).length === 0) return `${CHECK} sets no limit: give at least one of ttftMs, tpotMs, e2elMs, for example { kind: latency-slo, ttftMs: 2000, tpotMs: 100 }`;
@@ -49,8 +50,8 @@ const ms = (x: number): string => `${x.toFixed(1)} ms`;
 export const latencySlo: Comparator = {
   kind: CHECK,
   needsReference: false,
-  compare({ sample, spec }): Verdict {
-    const options = sloOptions(spec);
+  compare({ sample, spec, backendClass }): Verdict {
+    const options = sloOptions(spec, backendClass);
     if (typeof options === 'string') return { check: CHECK, status: 'error', message: options };
     const latency = sampleLatency(sample);
     const measured: Record<SloMetric, number | undefined> = {

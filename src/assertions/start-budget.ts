@@ -1,19 +1,10 @@
+import { budgetForClass } from './class-budget.ts';
 import type { Comparator } from './comparator.ts';
 
 interface Budgets {
   spawnToReadyMs?: number;
   firstAnswerMs?: number;
   firstOverSteadyMax?: number;
-}
-
-/** A budget may be one number or a number per backend class, since software Vulkan compiles pipelines for tens of seconds. */
-function budgetFor(value: unknown, backendClass: string | undefined): number | undefined {
-  if (typeof value === 'number') return value;
-  if (value && typeof value === 'object') {
-    const byClass = value as Record<string, number>;
-    return byClass[backendClass ?? ''] ?? byClass.default;
-  }
-  return undefined;
 }
 
 /** Cold and warm start within budget: spawn → healthy → first real answer, and first-request TTFT against the steady state. */
@@ -25,9 +16,9 @@ export const startBudget: Comparator = {
     if (!life) return { check: 'start-budget', status: 'error', message: 'no lifecycle record: start-budget applies to lifecycle cases' };
     const ready = life.spawnToHealthyMs + life.healthyToFirstAnswerMs;
     const budgets: Budgets = {
-      spawnToReadyMs: budgetFor(spec.spawnToReadyMs, backendClass),
-      firstAnswerMs: budgetFor(spec.firstAnswerMs, backendClass),
-      firstOverSteadyMax: budgetFor(spec.firstOverSteadyMax, backendClass),
+      spawnToReadyMs: budgetForClass(spec.spawnToReadyMs, backendClass),
+      firstAnswerMs: budgetForClass(spec.firstAnswerMs, backendClass),
+      firstOverSteadyMax: budgetForClass(spec.firstOverSteadyMax, backendClass),
     };
     // The warm case names its cold twin, so the report can give the cold/warm ratio per backend.
     const cold = typeof spec.coldCase === 'string' ? siblings?.get(spec.coldCase)?.lifecycle : undefined;

@@ -164,6 +164,8 @@ export interface ConformConfig {
   cacheDir: string;
   /** Extra arguments that launched backends receive for `{model}`. */
   modelPath?: string;
+  /** The release under test, for badges and the last-passing table. */
+  release?: string;
 }
 
 /** What a backend reports about itself at run time. */

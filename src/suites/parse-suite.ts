@@ -13,6 +13,7 @@ interface RawCaseFields {
   prompt?: string;
   params?: CaseParams;
   checks?: CheckSpec[];
+  addChecks?: CheckSpec[];
   tolerance?: Partial<Tolerance>;
   repeat?: Case['repeat'];
   requires?: Case['requires'];
@@ -58,7 +59,7 @@ export function parseSuite(text: string, file: string): Suite {
   return { name: suite.suite, description: suite.description, file, cases };
 }
 
-/** Case fields override the suite's defaults; params merge key by key, checks replace as a whole. */
+/** Case fields override the suite's defaults; params merge key by key, checks replace as a whole, addChecks append. */
 function resolveCase(defaults: RawCaseFields, raw: RawCaseFields, error: (message: string) => ConformError): Case {
   const endpoint = raw.endpoint ?? defaults.endpoint ?? 'chat';
   const messages = renderMessages(raw.messages ?? defaults.messages, error);
@@ -69,7 +70,7 @@ function resolveCase(defaults: RawCaseFields, raw: RawCaseFields, error: (messag
   if (endpoint === 'agent' && !agent) throw error('is an agent case without "agent", for example agent: { maxTurns: 3, seed: 1, budgetMs: 60000, faults: [] }');
   if (endpoint === 'lifecycle' && !lifecycle) throw error('is a lifecycle case without "lifecycle", for example lifecycle: { start: cold }');
   if (endpoint === 'completion' && prompt === undefined) throw error('is a completion case without "prompt", for example prompt: "Once upon a time"');
-  const checks = raw.checks ?? defaults.checks ?? [];
+  const checks = [...(raw.checks ?? defaults.checks ?? []), ...(raw.addChecks ?? [])];
   if (checks.length === 0) throw error('has no checks; a case that checks nothing can never fail. Add for example checks: [{ kind: greedy-divergence }]');
   return {
     id: raw.id!,

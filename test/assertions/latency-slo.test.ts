@@ -151,3 +151,14 @@ describe('latency-slo: properties', () => {
     );
   });
 });
+
+describe('latency-slo limits per backend class', () => {
+  it('takes the class limit when one is given, the default otherwise', async () => {
+    const { latencySlo } = await import('../../src/assertions/latency-slo.ts');
+    const { input, sample } = await import('./samples.ts');
+    const slow = sample({ streamed: true, text: 'hi', timings: { firstTokenMs: 4000, chunkMs: [4000], endMs: 4100 } });
+    const spec = { kind: 'latency-slo', ttftMs: { default: 1000, 'software-gpu': 30000 } };
+    expect(latencySlo.compare({ ...input({ sample: slow, spec }), backendClass: 'software-gpu' }).status).toBe('pass');
+    expect(latencySlo.compare({ ...input({ sample: slow, spec }), backendClass: 'cpu' }).status).toBe('fail');
+  });
+});

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../src/core/types.ts';
 import { conform, makeProject, REPO } from '../helpers/conform-cli.ts';
+import { launchChromium, openFile } from '../reporters/browser.ts';
 
 function summaryOf(stdout: string): RunSummary {
   const runDir = /Results: (\S+)/.exec(stdout)?.[1];
@@ -19,11 +20,12 @@ describe('conform run, end to end on the built-in backends', () => {
     writeFileSync(join(project, 'conform.config.ts'), config);
   });
 
-  it('runs the smoke suite on cpu and vulkan, and both pass against golden recorded on cpu', async () => {
-    const result = await conform(['run'], { cwd: project });
+  it('runs every suite on cpu and vulkan, all pass against golden recorded on cpu, and the HTML report loads cleanly', async () => {
+    const result = await conform(['run'], { cwd: project, timeout: 900_000 });
     expect(result.exitCode, `${result.stdout}\n${result.stderr}`).toBe(0);
-    expect(result.stdout).toMatch(/^cpu\s+smoke\s+\d+\s+0\s+0\s+\d+$/m);
-    expect(result.stdout).toMatch(/^vulkan\s+smoke\s+\d+\s+0\s+0\s+\d+$/m);
+    const suites = ['cold-warm', 'determinism', 'function-calling', 'long-context', 'smoke', 'tool-use-jitter'];
+    for (const backend of ['cpu', 'vulkan'])
+      for (const suite of suites) expect(result.stdout, `${backend}/${suite}`).toMatch(new RegExp(`^${backend}\\s+${suite}\\s+\\d+\\s+0\\s+0\\s+\\d+$`, 'm'));
     const summary = summaryOf(result.stdout);
     const [cpu, vulkan] = ['cpu', 'vulkan'].map((name) => summary.backends.find((b) => b.name === name)!);
     expect(cpu!.state).toBe('ran');
@@ -34,10 +36,32 @@ describe('conform run, end to end on the built-in backends', () => {
     expect(summary.matrix.cpu!.smoke!.pass).toBeGreaterThanOrEqual(10);
     expect(summary.matrix.vulkan!.smoke!.pass).toBeGreaterThanOrEqual(10);
     expect(vulkan!.coldStart?.spawnToHealthyMs).toBeGreaterThan(0);
-    const journal = readFileSync(join(project, 'reports', summary.runId, 'samples.jsonl'), 'utf8').trim().split('\n');
+    expect(vulkan!.latency?.e2elMs.count).toBeGreaterThan(0);
+    // Prompts beyond software Vulkan's 4K cap are skips that say why, never silent drops.
+    const capped = summary.results.filter((r) => r.backend === 'vulkan' && r.suite === 'long-context' && r.status === 'skip');
+    expect(capped.map((r) => r.caseId).sort()).toEqual(['ctx-16k', 'ctx-32k', 'ctx-8k']);
+    expect(capped[0]!.verdicts[0]!.message).toMatch(/capped at 4096 prompt tokens/);
+    const runDir = join(project, 'reports', summary.runId);
+    const journal = readFileSync(join(runDir, 'samples.jsonl'), 'utf8').trim().split('\n');
     expect(journal.filter((line) => line.includes('"type":"result"'))).toHaveLength(summary.results.length);
-    expect(existsSync(join(project, 'reports', summary.runId, 'logs', 'vulkan.log'))).toBe(true);
-  }, 300_000);
+    expect(existsSync(join(runDir, 'logs', 'vulkan.log'))).toBe(true);
+    for (const file of ['junit.xml', 'summary.md', 'report.html']) expect(existsSync(join(runDir, file)), file).toBe(true);
+
+    const browser = await launchChromium();
+    try {
+      const loaded = await openFile(browser, join(runDir, 'report.html'));
+      expect(loaded.consoleErrors).toEqual([]);
+      expect(loaded.pageErrors).toEqual([]);
+      expect(loaded.requests).toEqual([loaded.url]);
+      expect(await loaded.page.locator('h1').innerText()).toContain(summary.runId);
+      expect(await loaded.page.locator('#matrix table.matrix tbody tr').count()).toBeGreaterThanOrEqual(2);
+      expect(await loaded.page.locator('details.case').count()).toBe(summary.results.length);
+      for (const id of ['chart-ttft', 'chart-cdf', 'chart-cold-start']) expect(await loaded.page.locator(`#${id} svg`).isVisible(), id).toBe(true);
+      await loaded.close();
+    } finally {
+      await browser.close();
+    }
+  }, 900_000);
 
   it('reports vulkan as skipped, not failed, when no Vulkan driver exists', async () => {
     const noDriver = { VK_ICD_FILENAMES: '/nonexistent/icd.json', VK_DRIVER_FILES: '/nonexistent/icd.json' };

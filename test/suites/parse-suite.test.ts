@@ -286,3 +286,10 @@ describe('loadSuites and selectSuites on a folder', () => {
     expect((caught as ConformError).message).toContain('known suites: alpha, tools, zeta');
   });
 });
+
+describe('parseSuite: addChecks', () => {
+  it('appends to the default checks instead of replacing them', () => {
+    const text = ['suite: s', 'description: d', 'defaults:', '  checks: [{ kind: exact }]', 'cases:', '  - id: a', '    messages: [{ role: user, content: x }]', '    addChecks: [{ kind: degeneration }]'].join('\n');
+    expect(parseSuite(text, 's.yaml').cases[0]!.checks).toEqual([{ kind: 'exact' }, { kind: 'degeneration' }]);
+  });
+});
