@@ -12,10 +12,11 @@ import { distribution } from './distribution.ts';
 import { streamInvariants } from './stream-invariants.ts';
 import { degeneration } from './degeneration.ts';
 import { latencySlo } from './latency-slo.ts';
+import { stopRespected } from './stop-respected.ts';
 
 /** Comparators by kind: an exact map, so a typo in a suite is an error, not a silent fallback. */
 export const COMPARATORS: ReadonlyMap<string, Comparator> = new Map(
-  [exact, greedyDivergence, jsonSchema, toolCall, toolCallsMatch, matchesCase, determinism, startBudget, agentLoop, distribution, streamInvariants, degeneration, latencySlo].map((c) => [c.kind, c]),
+  [exact, greedyDivergence, jsonSchema, toolCall, toolCallsMatch, matchesCase, determinism, startBudget, agentLoop, distribution, streamInvariants, degeneration, latencySlo, stopRespected].map((c) => [c.kind, c]),
 );
 
 export type { Comparator, CompareInput } from './comparator.ts';

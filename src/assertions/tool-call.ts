@@ -45,6 +45,8 @@ export const toolCall: Comparator = {
       const other = sample.toolCalls.find((c) => c.name !== forced);
       if (other) return fail(other.name, forced, `tool_choice named ${forced} but the server called ${other.name}: a named tool_choice was ignored`);
     }
+    if (sample.deviations.includes('parallel-tool-calls-share-index'))
+      return fail('index 0 shared', 'distinct indices', `parallel tool calls all came with index 0, so a client merges them into one call (${sample.toolCalls.length} call(s) received)`);
     for (const call of sample.toolCalls) {
       const problem = checkCall(call, sample, testCase);
       if (problem) return problem;

@@ -10,6 +10,7 @@ import { mergeCommand } from './commands/merge.ts';
 import { gateCommand } from './commands/gate.ts';
 import { badgeCommand } from './commands/badge.ts';
 import { reportCommand } from './commands/report.ts';
+import { selftestCommand } from './commands/selftest.ts';
 import { CONFORM_VERSION } from './version.ts';
 
 
@@ -26,11 +27,12 @@ Usage: conform <command> [options]
   gate     release gate: compare a run with the approved baseline   (conform gate --help)
   badge    per-backend pass badges and last passing release         (conform badge --help)
   report   re-render junit, markdown and html from a run's summary  (conform report --help)
+  selftest inject known faults into a clean run: detection power     (conform selftest --help)
 
 Exit codes: 0 all passed, 1 conformance failures, 2 config or usage error, 3 infrastructure errors only.`;
 
 type Command = (argv: string[], ctx: CliContext) => Promise<number>;
-const COMMANDS: Record<string, Command> = { run: runCommand, record: recordCommand, backends: backendsCommand, serve: serveCommand, model: modelCommand, merge: mergeCommand, gate: gateCommand, badge: badgeCommand, report: reportCommand };
+const COMMANDS: Record<string, Command> = { run: runCommand, record: recordCommand, backends: backendsCommand, serve: serveCommand, model: modelCommand, merge: mergeCommand, gate: gateCommand, badge: badgeCommand, report: reportCommand, selftest: selftestCommand };
 
 /** The one place that reads the environment and turns errors into exit codes; nothing reaches the user as a stack trace. */
 export async function main(argv: string[]): Promise<number> {

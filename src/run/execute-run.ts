@@ -1,9 +1,8 @@
 import { join } from 'node:path';
-import { evaluateSample } from '../assertions/evaluate.ts';
 import { caseStatus } from '../core/outcome.ts';
 import { expandPlan, type PlanItem } from '../core/plan.ts';
-import { resolveTolerance } from '../core/tolerance.ts';
 import type { BackendConfig, BackendRun, CaseResult, GoldenFile, Sample, Suite, Verdict } from '../core/types.ts';
+import { judgeSample } from './judge.ts';
 import { runCase, type CaseOutcome } from './run-case.ts';
 import { launchBackend, type LaunchedBackend } from '../launch/launch-backend.ts';
 import type { Journal } from '../record/journal.ts';
@@ -50,16 +49,7 @@ function judge(item: PlanItem, sample: Sample, options: ExecuteRunOptions, sibli
     return sample.kind === 'ok'
       ? [{ check: 'record', status: 'pass', message: 'recorded as golden' }]
       : [{ check: 'record', status: 'error', message: `${sample.kind}: ${sample.error?.message ?? ''}` }];
-  const golden = options.goldens.get(item.suite.name);
-  return evaluateSample({
-    testCase: item.testCase,
-    sample,
-    reference: golden?.samples[item.testCase.id],
-    sameBackendAsReference: golden?.provenance.backend === item.backend.name,
-    tolerance: resolveTolerance(item.backend.class, item.backend.tolerance, item.testCase.tolerance),
-    siblings,
-    backendClass: item.backend.class,
-  });
+  return judgeSample({ testCase: item.testCase, sample, golden: options.goldens.get(item.suite.name), backend: item.backend, siblings });
 }
 
 /** Runs items with at most `limit` in flight, in plan order. */

@@ -207,7 +207,8 @@ const rows: Row[] = [
     current: current([...passingCases(10, SLOW, 'cpu'), ...passingCases(10, FAST, 'vulkan'), result({ backend: 'vulkan', caseId: 'known-bad', status: 'fail' })]),
     pass: false,
     failures: ['latency-regression'],
-    mentions: /^cpu: end-to-end latency p90 103\.1 ms → 206\.2 ms \(\+100\.0 %, limit \+25\.0 %\); one-sided Mann–Whitney U=100 p=\S+ < α=0\.01 over 10 vs 10 samples$/,
+    // The same 10 cases on both sides: the paired test judges each case's slowdown.
+    mentions: /^cpu: end-to-end latency 2\.00x the baseline on the median case \(limit \+25\.0 %\); one-sided Wilcoxon signed-rank over 10 paired cases p=\S+ < α=0\.01$/,
   },
   {
     name: 'latency regression ignored with too few samples',
@@ -267,7 +268,7 @@ describe('evaluateGate: one row per kind of reason', () => {
     const decision = evaluateGate(ttftSlow, ttftBase, {}, NOW);
     expect(decision.pass).toBe(false);
     expect(decision.reasons.map((r) => r.kind)).toEqual(['latency-regression']);
-    expect(decision.reasons[0]!.message).toMatch(/^cpu: TTFT p90/);
+    expect(decision.reasons[0]!.message).toMatch(/^cpu: TTFT 2\.00x the baseline on the median case/);
     expect(decision.latency.map((c) => [c.metric, c.outcome])).toEqual([
       ['e2e', 'ok'],
       ['ttft', 'regressed'],
@@ -333,5 +334,22 @@ describe('validateGatePolicy', () => {
     expect((caught as ConformError).code).toBe('CONFIG_INVALID');
     expect((caught as ConformError).message).toMatch(/^policy\.yaml: /);
     expect((caught as ConformError).message).toMatch(message);
+  });
+});
+
+describe('wilcoxonSignedRank', () => {
+  it('finds a uniform 2x slowdown over cases of very different sizes, which pooling hides', async () => {
+    const { wilcoxonSignedRank, mannWhitneyU } = await import('../../src/core/gate.ts');
+    const before = [4, 9, 30, 80, 150, 400, 900, 1500, 3000, 5000, 8000, 10000];
+    const after = before.map((x) => x * 2);
+    expect(wilcoxonSignedRank(after, before).p).toBeLessThan(0.01);
+    expect(mannWhitneyU(after, before).p).toBeGreaterThan(0.05);
+  });
+
+  it('sees no shift in noise around 1x, and none when only one case moved', async () => {
+    const { wilcoxonSignedRank } = await import('../../src/core/gate.ts');
+    const before = [10, 20, 30, 40, 50, 60, 70, 80];
+    expect(wilcoxonSignedRank(before.map((x, i) => x * (i % 2 ? 1.05 : 0.95)), before).p).toBeGreaterThan(0.2);
+    expect(wilcoxonSignedRank([...before.slice(0, 7), 8000], before).p).toBeGreaterThan(0.2);
   });
 });

@@ -1,0 +1,126 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { EXIT } from '../../core/errors.ts';
+import { createRunId } from '../../core/ids.ts';
+import { buildSummary } from '../../core/summary.ts';
+import type { BackendConfig, GoldenFile, RunSummary, Suite } from '../../core/types.ts';
+import { calibrate, runSelftest, type Calibration, type SelftestResult } from '../../faults/selftest.ts';
+import { FAULTS } from '../../faults/catalog.ts';
+import { readGolden } from '../../record/golden-store.ts';
+import { createJournal } from '../../record/journal.ts';
+import { readRunSummary } from '../../record/run-folder.ts';
+import { createJsonReporter } from '../../reporters/json-reporter.ts';
+import { executeRun } from '../../run/execute-run.ts';
+import { selectSuites } from '../../suites/load-suites.ts';
+import { intFlag, parseCommandArgs } from '../args.ts';
+import type { CliContext } from '../context.ts';
+import { interruptSignal, prepareRun } from '../prepare-run.ts';
+import { CONFORM_VERSION } from '../version.ts';
+
+export const SELFTEST_HELP = `conform selftest [--from <run folder>] [--clean-runs N] [--suite <glob>]... [--config <file>]
+
+Proves detection power. Injects every fault of the catalog (src/faults/catalog.ts) into the samples of a
+clean run (--from, or a fresh "conform run" on the configured backends), re-judges them exactly as
+"conform run" does, and reports per fault and suite whether it was caught, and by which case and check.
+Then runs the non-reference backends N more times (default 10; suites: --suite, else smoke) and counts
+cases flagged in those clean runs. Writes reports/selftest-<timestamp>/selftest.json and selftest.md
+with the cpu-vs-other calibration (divergence indices, mean KLD, |Δlogprob| percentiles).
+Exit codes: 0 all faults judged as they must be and no clean case flagged, 1 otherwise, 2 usage error.`;
+
+const pct = (x: number) => x.toPrecision(3);
+
+function markdown(result: SelftestResult, calibration: Calibration, cleanRuns: Array<{ runId: string; flagged: string[] }>, from: string): string {
+  const lines = [`# conform selftest`, '', `Clean run: \`${from}\``, '', '## Detection matrix', '', '| fault | kind | suite | result | perturbed | caught by (case: check) |', '|---|---|---|---|---|---|'];
+  for (const m of result.matrix) {
+    const by = [...new Map(m.flips.map((f) => [`${f.caseId}: ${f.check}`, f])).keys()].slice(0, 6).join('; ');
+    lines.push(`| ${m.fault} | ${m.kind} | ${m.suite} | **${m.status}**${m.uncaught.length ? ` (${m.uncaught.join(', ')})` : ''} | ${m.perturbed.length} | ${by}${m.note ? ` — ${m.note}` : ''} |`);
+  }
+  lines.push('', '## False positives', '', `Clean run re-judged against golden: ${result.clean.length} case(s) flagged.`);
+  for (const f of result.clean) lines.push(`- ${f.backend}/${f.suite}/${f.caseId} (${f.status}: ${f.checks.join(', ')}): ${f.message}`);
+  for (const [i, r] of cleanRuns.entries()) lines.push(`- extra clean run ${i + 1} (${r.runId}): ${r.flagged.length} flagged${r.flagged.length ? `: ${r.flagged.join(', ')}` : ''}`);
+  const a = calibration.absDeltaLogprob;
+  lines.push(
+    '',
+    '## Calibration (non-reference backends vs golden, all clean runs)',
+    '',
+    `- samples compared: ${calibration.samples}`,
+    `- first divergence index per sample: ${calibration.divergences.map((d) => `${d.caseId}=${d.index ?? '—'}`).join(', ')}`,
+    `- mean KLD (top-k, shared prefix): ${calibration.meanKld.toExponential(3)}`,
+    `- |Δlogprob| over shared prefixes (n=${a.n}): p50 ${pct(a.p50)}, p90 ${pct(a.p90)}, p99 ${pct(a.p99)}, max ${pct(a.max)} nats`,
+    '',
+    '## Problems',
+    '',
+    ...(result.problems.length ? result.problems.map((p) => `- ${p}`) : ['none']),
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+/** `conform selftest`: detection power and false positives, measured on real samples. */
+export async function selftestCommand(argv: string[], ctx: CliContext): Promise<number> {
+  const { values } = parseCommandArgs('selftest', argv, {
+    from: { type: 'string' },
+    'clean-runs': { type: 'string' },
+    suite: { type: 'string', multiple: true },
+    config: { type: 'string' },
+    help: { type: 'boolean' },
+  });
+  if (values.help) return ctx.out(SELFTEST_HELP), EXIT.ok;
+  const cleanRunCount = intFlag('clean-runs', values['clean-runs'], 10);
+  const prepared = await prepareRun({ config: values.config }, ctx);
+  const goldenDir = resolve(prepared.baseDir, prepared.config.goldenDir);
+  const allSuites = prepared.suites;
+  const goldens = new Map<string, GoldenFile | undefined>(allSuites.map((s) => [s.name, readGolden(goldenDir, s.name)]));
+  const reference = prepared.config.reference;
+  const stamp = createRunId(new Date(), '').replace(/-$/, '');
+  const outDir = resolve(prepared.baseDir, prepared.config.reportsDir, `selftest-${stamp}`);
+  mkdirSync(outDir, { recursive: true });
+  const interrupt = interruptSignal(ctx);
+
+  const run = async (backends: BackendConfig[], suites: Suite[], dir: string): Promise<RunSummary> => {
+    mkdirSync(dir, { recursive: true });
+    const startedAt = new Date();
+    const journal = createJournal(dir);
+    const { backends: runs, results } = await executeRun({
+      backends, suites, runDir: dir, modelPath: prepared.modelPath, env: ctx.env, apiKeys: prepared.apiKeys, goldens, mode: 'compare', journal, signal: interrupt.signal,
+      hooks: { onBackendProgress: (b, line) => ctx.err(`  ${b}: ${line}`) },
+    });
+    const summary = buildSummary({ runId: relative(resolve(prepared.baseDir, prepared.config.reportsDir), dir), conformVersion: CONFORM_VERSION, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), backends: runs, suites: suites.map((s) => s.name), results });
+    createJsonReporter().onRunEnd?.(summary, dir);
+    return summary;
+  };
+
+  try {
+    let from: string;
+    let summary: RunSummary;
+    if (values.from) {
+      const onDisk = readRunSummary(values.from, ctx.cwd);
+      summary = onDisk.summary;
+      from = relative(ctx.cwd, onDisk.dir) || onDisk.dir;
+    } else {
+      ctx.err('selftest: no --from; running every suite on every backend once for the clean sample');
+      summary = await run(prepared.backends, allSuites, join(outDir, 'clean-0'));
+      from = relative(ctx.cwd, join(outDir, 'clean-0'));
+    }
+    const cleanSuites = selectSuites(allSuites, values.suite?.length ? values.suite : ['smoke']);
+    const others = prepared.backends.filter((b) => b.name !== reference);
+    const extra: RunSummary[] = [];
+    for (let i = 1; i <= cleanRunCount && others.length > 0 && !interrupt.signal.aborted; i++) {
+      ctx.err(`selftest: clean run ${i}/${cleanRunCount} on ${others.map((b) => b.name).join(', ')} (${cleanSuites.map((s) => s.name).join(', ')})`);
+      extra.push(await run(others, cleanSuites, join(outDir, `clean-${i}`)));
+    }
+    const suites = values.suite?.length ? selectSuites(allSuites, values.suite) : allSuites;
+    const result = runSelftest({ summary, suites, goldens, reference, backends: prepared.config.backends, extraCleanRuns: extra });
+    const calibration = calibrate([summary, ...extra], goldens, reference);
+    const cleanRuns = extra.map((r) => ({ runId: r.runId, flagged: r.results.filter((x) => x.status === 'fail' || x.status === 'error').map((x) => `${x.backend}/${x.suite}/${x.caseId} (${x.verdicts.filter((v) => v.status === 'fail' || v.status === 'error').map((v) => v.check).join(', ')})`) }));
+    for (const r of cleanRuns) for (const f of r.flagged) result.problems.push(`extra clean run ${r.runId} flagged ${f}`);
+    writeFileSync(join(outDir, 'selftest.json'), `${JSON.stringify({ from, faults: [...FAULTS.values()].map(({ name, kind, backend, description, expect }) => ({ name, kind, backend, description, expect })), ...result, cleanRuns, calibration }, null, 2)}\n`);
+    const md = markdown(result, calibration, cleanRuns, from);
+    writeFileSync(join(outDir, 'selftest.md'), md);
+    ctx.out(md);
+    ctx.out(`selftest: wrote ${relative(ctx.cwd, outDir)}/selftest.json and selftest.md`);
+    if (interrupt.signal.aborted) return 130;
+    return result.problems.length > 0 ? EXIT.conformanceFailure : EXIT.ok;
+  } finally {
+    interrupt.dispose();
+  }
+}

@@ -1,0 +1,24 @@
+import { evaluateSample } from '../assertions/evaluate.ts';
+import { resolveTolerance } from '../core/tolerance.ts';
+import type { Case, GoldenFile, Sample, Tolerance, Verdict } from '../core/types.ts';
+
+export interface JudgeInput {
+  testCase: Case;
+  sample: Sample;
+  golden: GoldenFile | undefined;
+  backend: { name: string; class: string; tolerance?: Partial<Tolerance> };
+  siblings: ReadonlyMap<string, Sample>;
+}
+
+/** The verdicts `conform run` gives one sample in compare mode: golden of the suite, tolerances by class, backend and case. */
+export function judgeSample({ testCase, sample, golden, backend, siblings }: JudgeInput): Verdict[] {
+  return evaluateSample({
+    testCase,
+    sample,
+    reference: golden?.samples[testCase.id],
+    sameBackendAsReference: golden?.provenance.backend === backend.name,
+    tolerance: resolveTolerance(backend.class, backend.tolerance, testCase.tolerance),
+    siblings,
+    backendClass: backend.class,
+  });
+}

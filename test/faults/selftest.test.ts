@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FAULTS } from '../../src/faults/catalog.ts';
+import { calibrate, runSelftest } from '../../src/faults/selftest.ts';
+import type { CaseResult, GoldenFile, RunSummary, Suite } from '../../src/core/types.ts';
+import { loadSuites } from '../../src/suites/load-suites.ts';
+
+const root = join(import.meta.dirname, '..', '..');
+const suites: Suite[] = loadSuites(['suites/*.yaml'], root);
+const goldens = new Map<string, GoldenFile>(suites.map((s) => [s.name, JSON.parse(readFileSync(join(root, 'golden', `${s.name}.json`), 'utf8')) as GoldenFile]));
+
+/** A "clean run" in which both backends answered exactly as golden: cpu samples vs golden, and vulkan the same. */
+function goldenRun(): RunSummary {
+  const results: CaseResult[] = [];
+  for (const suite of suites)
+    for (const c of suite.cases)
+      for (const backend of ['cpu', 'vulkan']) {
+        const sample = goldens.get(suite.name)!.samples[c.id];
+        if (sample) results.push({ id: `${backend}/${suite.name}/${c.id}`, backend, suite: suite.name, caseId: c.id, status: 'pass', sample: structuredClone(sample), verdicts: [] });
+      }
+  const empty = { pass: 0, fail: 0, error: 0, skip: 0 };
+  return {
+    schemaVersion: 1, runId: 'golden', conformVersion: 'test', startedAt: '', finishedAt: '', suites: suites.map((s) => s.name), matrix: {}, totals: empty, results,
+    backends: [
+      { name: 'cpu', class: 'cpu', state: 'ran', identity: {} },
+      { name: 'vulkan', class: 'software-gpu', state: 'ran', identity: {} },
+    ],
+  };
+}
+
+describe('selftest over the real golden files', () => {
+  const result = runSelftest({ summary: goldenRun(), suites, goldens, reference: 'cpu' });
+  const cells = (fault: string) => result.matrix.filter((m) => m.fault === fault);
+
+  it('finds no false positive in the clean run', () => {
+    expect(result.clean).toEqual([]);
+  });
+
+  const perCase = [...FAULTS.values()].filter((f) => f.kind === 'must-catch' && !f.expect.some((e) => e.startsWith('gate:')));
+  it.each(perCase.map((f) => [f.name, f] as const))('catches %s with the expected check, case by case', (_name, fault) => {
+    const mine = cells(fault.name);
+    expect(mine.length).toBeGreaterThan(0);
+    for (const cell of mine) {
+      expect(cell.status, `${fault.name} in ${cell.suite}: ${cell.uncaught.join(', ')}`).toBe('caught');
+      for (const id of cell.perturbed) expect(cell.flips.some((f) => f.caseId === id && fault.expect.includes(f.check)), `${fault.name} ${id}`).toBe(true);
+    }
+  });
+
+  it('does not apply a leak to a sampled case, where no check on another backend could tell it from sampling', () => {
+    const leak = FAULTS.get('output-leak')!;
+    expect(leak.applies({ id: 's', endpoint: 'chat', messages: [], params: { temperature: 1, seed: 42 }, checks: [] })).toBe(false);
+    expect(leak.applies({ id: 'g', endpoint: 'chat', messages: [], params: { temperature: 0 }, checks: [] })).toBe(true);
+  });
+
+  it('attributes a confident flip to the case and greedy-divergence', () => {
+    const smoke = cells('confident-token-flip').find((c) => c.suite === 'smoke')!;
+    expect(smoke.flips).toContainEqual(expect.objectContaining({ backend: 'vulkan', caseId: 'vulkan:chat-hello', check: 'greedy-divergence', from: 'pass', to: 'fail' }));
+  });
+
+  it('flags neither must-pass fault, and the near-tie flip is exercised', () => {
+    for (const name of ['near-tie-flip', 'logprob-noise-small']) for (const cell of cells(name)) expect(cell.status, `${name} ${cell.suite} ${cell.uncaught}`).toBe('passed');
+    expect(cells('near-tie-flip').reduce((n, c) => n + c.perturbed.length, 0)).toBeGreaterThan(0);
+  });
+
+  it('judges TTFT inflation through the gate latency test, on all suites at once', () => {
+    const [cell] = cells('ttft-inflated-2x');
+    expect(cell).toMatchObject({ suite: '(gate: all suites)' });
+    expect(cell!.note).toMatch(/gate latency test/);
+  });
+
+  it('calibration of golden against itself shows no divergence and no drift', () => {
+    const c = calibrate([goldenRun()], goldens, 'cpu');
+    expect(c.samples).toBeGreaterThan(10);
+    expect(c.divergences.every((d) => d.index === null)).toBe(true);
+    expect(c.absDeltaLogprob.max).toBe(0);
+    expect(c.meanKld).toBeCloseTo(0, 12);
+  });
+});
