@@ -1,16 +1,9 @@
 import { backendLatency } from './latency.ts';
 import { countMatrix, totalCounts } from './outcome.ts';
-import { SUMMARY_SCHEMA_VERSION, type BackendRun, type CaseResult, type RunSummary } from './types.ts';
+import { SUMMARY_SCHEMA_VERSION, type RunSummary } from './types.ts';
 
-export interface SummaryInput {
-  runId: string;
-  conformVersion: string;
-  startedAt: string;
-  finishedAt: string;
-  backends: BackendRun[];
-  suites: string[];
-  results: CaseResult[];
-}
+/** What a run knows when it ends; the summary derives the rest. */
+export type SummaryInput = Omit<RunSummary, 'schemaVersion' | 'matrix' | 'totals'>;
 
 /** The versioned run summary: everything a reporter, the gate or a merge needs, and nothing they must recompute. */
 export function buildSummary(input: SummaryInput): RunSummary {

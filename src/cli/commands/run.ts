@@ -22,7 +22,8 @@ import { interruptSignal, prepareRun, SELECTION_FLAGS } from '../prepare-run.ts'
 export const RUN_HELP = `conform run [--backend <name>]... [--suite <glob>]... [--shard i/n] [--config <file>]
 
 Runs the suites against each backend (launching those with a launch command), compares
-every sample with golden, and writes reports/<run-id>/samples.jsonl and summary.json.
+every sample with golden, and writes reports/<run-id>/: samples.jsonl (as results land),
+summary.json, junit.xml, summary.md and report.html, plus logs/<backend>.log.
 Exit codes: 0 all passed, 1 conformance failures, 2 config or usage error, 3 infrastructure errors only.`;
 
 /** `conform run`: the main job. */
