@@ -44,7 +44,7 @@ function markdown(result: SelftestResult, calibration: Calibration, cleanRuns: A
     '## Calibration (non-reference backends vs golden, all clean runs)',
     '',
     `- samples compared: ${calibration.samples}`,
-    `- first divergence index per sample: ${calibration.divergences.map((d) => `${d.caseId}=${d.index ?? '—'}`).join(', ')}`,
+    `- greedy divergence: ${divergenceLine(calibration.divergences)}`,
     `- mean KLD (top-k, shared prefix): ${calibration.meanKld.toExponential(3)}`,
     `- |Δlogprob| over shared prefixes (n=${a.n}): p50 ${pct(a.p50)}, p90 ${pct(a.p90)}, p99 ${pct(a.p99)}, max ${pct(a.max)} nats`,
     '',
@@ -53,6 +53,15 @@ function markdown(result: SelftestResult, calibration: Calibration, cleanRuns: A
     ...(result.problems.length ? result.problems.map((p) => `- ${p}`) : ['none']),
   );
   return `${lines.join('\n')}\n`;
+}
+
+/** "148 of 149 samples never diverged; diverged at: weather-under-rate-limits@2 (x10)" rather than a list per sample. */
+function divergenceLine(divergences: Array<{ caseId: string; index?: number | null }>): string {
+  const parted = new Map<string, number>();
+  for (const d of divergences) if (typeof d.index === 'number') parted.set(`${d.caseId}@${d.index}`, (parted.get(`${d.caseId}@${d.index}`) ?? 0) + 1);
+  const never = divergences.length - [...parted.values()].reduce((a, b) => a + b, 0);
+  const where = [...parted].map(([at, n]) => (n > 1 ? `${at} (x${n})` : at)).join(', ');
+  return `${never} of ${divergences.length} samples never diverged${where ? `; diverged at: ${where}` : ''}`;
 }
 
 /** `conform selftest`: detection power and false positives, measured on real samples. */
