@@ -19,7 +19,7 @@ export function readRunSummary(path: string, cwd: string): RunOnDisk {
   const target = resolve(cwd, path);
   if (!existsSync(target)) throw new ConformError('RECORD_INVALID', `${path}: no such run folder`);
   const file = statSync(target).isDirectory() ? join(target, 'summary.json') : target;
-  if (!existsSync(file)) throw new ConformError('RECORD_INVALID', `${path}: folder has no summary.json; is it a run folder (reports/<run-id>)?`);
+  if (!existsSync(file)) throw new ConformError('RECORD_INVALID', `${join(path, 'summary.json')}: no such file; is ${path} a run folder (reports/<run-id>)?`);
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));

@@ -97,7 +97,8 @@ describe('conform report', () => {
 
     runFolder(cwd, 'not-a-summary', { schemaVersion: 1, runId: 'x' });
     const shape = await rejection(reportCommand(['reports/not-a-summary'], ctx));
-    expect(shape.message).toBe(`${join('reports', 'not-a-summary', 'summary.json')}: not a run summary: missing or malformed backends, suites, results, matrix, totals`);
+    expect(shape.code).toBe('RECORD_INVALID');
+    expect(shape.message).toBe(`${join('reports', 'not-a-summary', 'summary.json')}: startedAt or finishedAt is not a date; expected a conform summary.json (docs/run-record.md)`);
   });
 
   it('says so when there is no run to default to, and rejects unknown reporters as usage errors', async () => {
