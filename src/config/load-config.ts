@@ -31,6 +31,11 @@ export function validateConfig(raw: unknown, file: string): ConformConfig {
   const validate = publishedSchemaValidator('config');
   if (!validate(raw)) {
     const error = mostSpecificError(validate.errors ?? []);
+    const missing = (error.params as { missingProperty?: string }).missingProperty;
+    // The schema's oneOf reports only one side of the choice; say both, as the user must pick one.
+    const eitherOr = error.keyword === 'oneOf' || (error.keyword === 'required' && (missing === 'baseUrl' || missing === 'launch'));
+    if (eitherOr && /^\/backends\/\d+$/.test(error.instancePath))
+      throw new ConformError('CONFIG_INVALID', `${file}: ${error.instancePath} needs either baseUrl (a server you run, e.g. "http://gpu-box:8000/v1") or launch (a command conform starts), not both`);
     throw new ConformError('CONFIG_INVALID', `${file}: ${describeError(error, valueAtPointer(raw, error.instancePath))}`);
   }
   const config = { ...DEFAULT_CONFIG, ...(raw as Partial<ConformConfig>) } as ConformConfig;
@@ -51,7 +56,7 @@ export async function loadConfig(cwd: string, explicit?: string): Promise<Loaded
   try {
     raw = await readConfigFile(file);
   } catch (error) {
-    throw new ConformError('CONFIG_INVALID', `${file}: could not be read: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+    throw new ConformError('CONFIG_INVALID', `${file}: could not be read: ${(error as Error).message.split('\n')[0]!.replace(/:$/, '')}`, { cause: error });
   }
   return { config: validateConfig(raw, file), file, baseDir: dirname(file) };
 }

@@ -97,14 +97,13 @@ describe('loadConfig', () => {
   it('rejects a backend with both baseUrl and launch', async () => {
     const file = writeYaml('name: cpu', 'class: cpu', 'model: m', 'baseUrl: http://localhost:8080/v1', 'launch: { command: conform, args: [] }');
     const e = await rejection(loadConfig(dir));
-    expect(e.message).toBe(`${file}: /backends/0 must match exactly one schema in oneOf`);
+    expect(e.message).toBe(`${file}: /backends/0 needs either baseUrl (a server you run, e.g. "http://gpu-box:8000/v1") or launch (a command conform starts), not both`);
   });
 
   it('rejects a backend with neither baseUrl nor launch', async () => {
     const file = writeYaml('name: cpu', 'class: cpu', 'model: m');
     const e = await rejection(loadConfig(dir));
-    // The first oneOf branch's complaint wins; it does not mention launch (see report).
-    expect(e.message).toBe(`${file}: /backends/0 must have required property 'baseUrl'`);
+    expect(e.message).toBe(`${file}: /backends/0 needs either baseUrl (a server you run, e.g. "http://gpu-box:8000/v1") or launch (a command conform starts), not both`);
   });
 
   it('rejects an apiKeyEnv that is not an environment variable name', async () => {
