@@ -76,10 +76,9 @@ function mergeBackend(into: BackendRun, next: BackendRun, intoRun: string, nextR
   // Reasons accumulate in input order; one already listed (from an earlier merge) is not repeated.
   const reasons = into.reason ? into.reason.split('; ') : [];
   if (next.reason && !reasons.includes(next.reason)) reasons.push(next.reason);
-  // Per-backend figures derived from results (latency) are recomputed by buildSummary from the merged results.
-  const { latency: _derived, ...kept } = into as BackendRun & { latency?: unknown };
+  // Per-backend figures derived from results (latency, goodput) are recomputed by buildSummary from the merged results.
   const merged: BackendRun = {
-    ...kept,
+    ...withoutDerived(into),
     state: STATE_RANK[next.state] > STATE_RANK[into.state] ? next.state : into.state,
     identity: identity as BackendIdentity,
   };
@@ -92,8 +91,8 @@ function mergeBackend(into: BackendRun, next: BackendRun, intoRun: string, nextR
 }
 
 function withoutDerived(run: BackendRun): BackendRun {
-  const { latency: _derived, ...kept } = run as BackendRun & { latency?: unknown };
-  return kept as BackendRun;
+  const { latency: _latency, goodput: _goodput, ...kept } = run;
+  return kept;
 }
 
 const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

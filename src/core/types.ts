@@ -303,6 +303,10 @@ export interface BackendRun {
   logFile?: string;
   /** TTFT, ITL, TPOT and end-to-end percentiles over this backend's samples (core/latency.ts). */
   latency?: import('./latency.ts').BackendLatency;
+  /** Goodput as vLLM and MLPerf count it: of the requests judged against latency SLOs, those that met all of them. */
+  goodput?: { judged: number; met: number };
+  /** The tolerances this backend was judged with (class defaults plus its overrides; cases may narrow them further). */
+  tolerance?: Tolerance;
 }
 
 export interface GoldenProvenance {

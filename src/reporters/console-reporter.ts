@@ -46,7 +46,12 @@ export function createConsoleReporter({ write, progress }: ConsoleReporterOption
     },
     onRunEnd(summary, runDir) {
       write('');
-      for (const run of summary.backends) write(backendLine(run));
+      for (const run of summary.backends) {
+        write(backendLine(run));
+        const t = run.tolerance;
+        if (t) write(`  tolerances (${run.class}): top-k ${t.topK}, divergence gap ≤ ${t.divergenceLogprobGap} nats, prefix |Δlogprob| ≤ ${t.prefixLogprobDelta} nats; per-check limits are in each verdict`);
+        if (run.goodput) write(`  goodput: ${run.goodput.met} of ${run.goodput.judged} latency-judged requests met every SLO`);
+      }
       write('');
       for (const line of matrixLines(summary)) write(line);
       const divergences = summary.results.map(divergenceNote).filter(Boolean);

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { caseStatus } from '../core/outcome.ts';
+import { resolveTolerance } from '../core/tolerance.ts';
 import { expandPlan, type PlanItem } from '../core/plan.ts';
 import type { BackendConfig, BackendRun, CaseResult, GoldenFile, Sample, Suite, Verdict } from '../core/types.ts';
 import { judgeSample } from './judge.ts';
@@ -80,7 +81,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRun
     const items = plan.filter((item) => item.backend.name === backend.name);
     if (items.length === 0) continue;
     if (options.signal?.aborted) break;
-    const run: BackendRun = { name: backend.name, class: backend.class, state: 'ran', identity: {} };
+    const run: BackendRun = { name: backend.name, class: backend.class, state: 'ran', identity: {}, tolerance: resolveTolerance(backend.class, backend.tolerance) };
     backendRuns.push(run);
     await runBackend(backend, items, run, options, record);
   }
