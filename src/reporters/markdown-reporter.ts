@@ -1,7 +1,7 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackendRun, Counts, RunSummary } from '../core/types.ts';
-import { decisiveVerdict, divergenceOf, formatMs, visibleText, visibleToken } from './html/build-report-model.ts';
+import { decisiveVerdict, divergenceOf, formatMs, visibleText, visibleToken } from './html/report-text.ts';
 import type { Reporter } from './reporter.ts';
 
 export interface MarkdownReporterOptions {
