@@ -11,7 +11,7 @@ import type { AgentRecord, Case, ChatMessage, Sample, ToolCall } from '../core/t
 import type { Runner } from '../runners/runner.ts';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.ts';
 import { createSeededRandom, type SeededRandom } from '../core/seeded-random.ts';
-import { abortableSleep } from './abortable-sleep.ts';
+import { abortableSleep } from '../runners/abortable-sleep.ts';
 import { startToolServer, type ToolServer } from './tool-server.ts';
 
 /** How the run loop reaches into an agent case: stopping it, and tuning retries where a test needs it faster. */

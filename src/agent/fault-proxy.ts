@@ -12,7 +12,7 @@ import { createConnection, createServer, type AddressInfo, type Socket } from 'n
 import { performance } from 'node:perf_hooks';
 import type { FaultSpec } from '../core/types.ts';
 import { createSeededRandom, type SeededRandom } from '../core/seeded-random.ts';
-import { abortableSleep } from './abortable-sleep.ts';
+import { abortableSleep } from '../runners/abortable-sleep.ts';
 
 /** Where the proxy forwards to, what it injects, and the seed that fixes every draw. */
 export interface FaultProxyOptions {

@@ -209,6 +209,7 @@ function latencyValues(results: CaseResult[], backend: string, shared: Set<strin
 function compareLatency(current: RunSummary, baseline: RunSummary, policy: Required<GatePolicy>): { comparisons: LatencyComparison[]; reasons: GateReason[] } {
   const comparisons: LatencyComparison[] = [];
   const reasons: GateReason[] = [];
+  const regression = (message: string, backend: string) => reasons.push({ kind: 'latency-regression', severity: 'failure', backend, message });
   const currentIds = new Set(current.results.map((r) => r.id));
   const shared = new Set(baseline.results.map((r) => r.id).filter((id) => currentIds.has(id)));
   const currentBackends = backendNames(current);
@@ -238,28 +239,22 @@ function compareLatency(current: RunSummary, baseline: RunSummary, policy: Requi
         const regressed = paired.p < policy.alpha && medianRatio - 1 > policy.p90Increase;
         comparisons.push({ ...base, outcome: regressed ? 'regressed' : 'ok', baselineP90, currentP90, relativeIncrease, p: paired.p, z: paired.z, test: 'wilcoxon-signed-rank', medianRatio });
         if (regressed)
-          reasons.push({
-            kind: 'latency-regression',
-            severity: 'failure',
-            backend,
-            message:
-              `${backend}: ${label} ${(medianRatio).toFixed(2)}x the baseline on the median case (limit ${percent(policy.p90Increase)}); ` +
+          regression(
+            `${backend}: ${label} ${(medianRatio).toFixed(2)}x the baseline on the median case (limit ${percent(policy.p90Increase)}); ` +
               `one-sided Wilcoxon signed-rank over ${paired.n} paired cases p=${paired.p.toPrecision(3)} < α=${policy.alpha}`,
-          });
+            backend,
+          );
         continue;
       }
       const test = mannWhitneyU(after, before);
       const regressed = test.p < policy.alpha && relativeIncrease > policy.p90Increase;
       comparisons.push({ ...base, outcome: regressed ? 'regressed' : 'ok', baselineP90, currentP90, relativeIncrease, p: test.p, u: test.u, z: test.z, test: 'mann-whitney' });
       if (regressed)
-        reasons.push({
-          kind: 'latency-regression',
-          severity: 'failure',
-          backend,
-          message:
-            `${backend}: ${label} p90 ${ms(baselineP90)} → ${ms(currentP90)} (${percent(relativeIncrease)}, limit ${percent(policy.p90Increase)}); ` +
+        regression(
+          `${backend}: ${label} p90 ${ms(baselineP90)} → ${ms(currentP90)} (${percent(relativeIncrease)}, limit ${percent(policy.p90Increase)}); ` +
             `one-sided Mann–Whitney U=${test.u} p=${test.p.toPrecision(3)} < α=${policy.alpha} over ${after.length} vs ${before.length} samples`,
-        });
+          backend,
+        );
     }
   }
   return { comparisons, reasons };

@@ -8,7 +8,7 @@ import { runCase, type CaseOutcome } from './run-case.ts';
 import { launchBackend, type LaunchedBackend } from '../launch/launch-backend.ts';
 import type { Journal } from '../record/journal.ts';
 import { createOpenAiHttpRunner } from '../runners/openai-http-runner.ts';
-import { PRESETS } from '../runners/presets.ts';
+import { presetOf } from '../runners/presets.ts';
 import { probeIdentity } from '../runners/probe-identity.ts';
 import type { Runner } from '../runners/runner.ts';
 
@@ -99,7 +99,7 @@ function runnerFor(backend: BackendConfig, baseUrl: string, apiKey: string | und
     firstByteTimeoutMs: backend.firstByteTimeoutMs,
     idleTimeoutMs: backend.idleTimeoutMs,
     maxRetries: backend.maxRetries,
-    topLogprobsCap: backend.preset ? PRESETS.get(backend.preset)?.topLogprobsCap : undefined,
+    topLogprobsCap: presetOf(backend)?.topLogprobsCap,
   });
 }
 
@@ -108,6 +108,7 @@ async function runBackend(backend: BackendConfig, items: PlanItem[], run: Backen
   let baseUrl = backend.baseUrl;
   const apiKey = backend.apiKeyEnv ? options.apiKeys[backend.name] : undefined;
   const samplesBySuite = new Map<string, Map<string, Sample>>();
+  let runner: Runner | undefined;
   const caseContext = (runner: Runner) => ({ backend, identity: run.identity, runner, runDir: options.runDir, modelPath: options.modelPath, env: options.env, signal: options.signal });
   const finish = (item: PlanItem, outcome: CaseOutcome) => {
     if ('skip' in outcome) return record(resultFor(item, [{ check: 'requirements', status: 'skip', message: outcome.skip }]));
@@ -123,7 +124,7 @@ async function runBackend(backend: BackendConfig, items: PlanItem[], run: Backen
       run.logFile = join(options.runDir, 'logs', `${backend.name}.log`);
       options.hooks?.onBackendProgress?.(backend.name, 'starting');
       const outcome = await launchBackend(backend, {
-        healthPath: backend.preset ? PRESETS.get(backend.preset)?.healthPath : undefined,
+        healthPath: presetOf(backend)?.healthPath,
         modelPath: options.modelPath,
         logFile: run.logFile,
         env: options.env,
@@ -146,12 +147,13 @@ async function runBackend(backend: BackendConfig, items: PlanItem[], run: Backen
     run.identity = await probeIdentity(baseUrl!, apiKey);
     options.journal.append({ type: 'backend', ...run });
     options.hooks?.onBackendReady?.(run);
-    const runner = runnerFor(backend, baseUrl!, apiKey);
+    runner = runnerFor(backend, baseUrl!, apiKey);
+    const send = runner;
     let deathNote: string | undefined;
     await pool(requestItems, backend.concurrency ?? 1, async (item) => {
       if (options.signal?.aborted) return;
       if (deathNote) return record(resultFor(item, [{ check: 'backend', status: 'error', message: deathNote }]));
-      const outcome = await runCase(item.testCase, caseContext(runner));
+      const outcome = await runCase(item.testCase, caseContext(send));
       const sample = 'sample' in outcome ? outcome.sample : undefined;
       if (sample?.kind === 'crash' && launched && !launched.isAlive()) {
         run.state = 'crashed';
@@ -169,6 +171,7 @@ async function runBackend(backend: BackendConfig, items: PlanItem[], run: Backen
   for (const item of lifecycleItems) {
     if (options.signal?.aborted) break;
     options.hooks?.onBackendProgress?.(backend.name, `${item.testCase.id}: ${item.testCase.lifecycle?.start} start`);
-    finish(item, await runCase(item.testCase, caseContext(runnerFor(backend, baseUrl ?? 'http://127.0.0.1:9/v1', apiKey))));
+    if (!runner) break; // the backend never came up; its lifecycle cases were already reported
+    finish(item, await runCase(item.testCase, caseContext(runner)));
   }
 }

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
+import { runAgentCase } from '../agent/agent-loop.ts';
 import { unmetRequirement } from '../core/backend-limits.ts';
 import type { BackendConfig, BackendIdentity, Case, Sample } from '../core/types.ts';
-import { PRESETS } from '../runners/presets.ts';
+import { presetOf } from '../runners/presets.ts';
 import type { Runner } from '../runners/runner.ts';
 import { runLifecycleCase } from './lifecycle.ts';
 import { runRepeated } from './repeat.ts';
@@ -26,11 +27,9 @@ export async function runCase(testCase: Case, ctx: RunCaseContext): Promise<Case
   if (testCase.endpoint === 'lifecycle') {
     if (!ctx.backend.launch) return { skip: `conform does not launch ${ctx.backend.name}, so it cannot measure its start` };
     const logFile = join(ctx.runDir, 'logs', `${ctx.backend.name}.${testCase.id}.log`);
-    const healthPath = ctx.backend.preset ? PRESETS.get(ctx.backend.preset)?.healthPath : undefined;
-    return { sample: await runLifecycleCase(ctx.backend, testCase, { modelPath: ctx.modelPath, env: ctx.env, logFile, healthPath, signal: ctx.signal }) };
+    return { sample: await runLifecycleCase(ctx.backend, testCase, { modelPath: ctx.modelPath, env: ctx.env, logFile, healthPath: presetOf(ctx.backend)?.healthPath, signal: ctx.signal }) };
   }
   if (testCase.endpoint === 'agent') {
-    const { runAgentCase } = await import('../agent/agent-loop.ts');
     return { sample: await runAgentCase(ctx.runner, testCase, { signal: ctx.signal }) };
   }
   if (testCase.repeat) return { sample: await runRepeated(ctx.runner, testCase, ctx.signal) };

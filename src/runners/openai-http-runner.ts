@@ -4,6 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
 import { redactSecrets } from '../core/redact.ts';
+import { abortableSleep } from './abortable-sleep.ts';
 import type { Case, Sample, SampleTimings } from '../core/types.ts';
 import { createStreamAccumulator, normalizeCompletion, serverErrorOf, type NormalizedResponse } from './normalize.ts';
 import type { RunCaseOptions, Runner } from './runner.ts';
@@ -217,18 +218,6 @@ export function createOpenAiHttpRunner(options: OpenAiHttpRunnerOptions): Runner
     }
   }
 
-  function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal?.addEventListener('abort', done, { once: true });
-    });
-  }
-
   return {
     backend,
     async run(testCase: Case, runOptions: RunCaseOptions = {}): Promise<Sample> {
@@ -249,7 +238,7 @@ export function createOpenAiHttpRunner(options: OpenAiHttpRunnerOptions): Runner
           if (sample.kind === 'crash' && retries > 0 && sample.error) sample.error = { ...sample.error, message: `${sample.error.message}; gave up after ${retries} retries` };
           return redactSecrets(sample, secrets);
         }
-        await sleep(delay, signal);
+        await abortableSleep(delay, signal);
         retries++;
       }
     },

@@ -124,3 +124,8 @@ export const PRESETS: ReadonlyMap<string, ServerPreset> = new Map(
     ] satisfies ServerPreset[]
   ).map((preset) => [preset.name, preset]),
 );
+
+/** The preset a backend names, if any; one lookup so every caller reads presets the same way. */
+export function presetOf(backend: { preset?: string }): ServerPreset | undefined {
+  return backend.preset ? PRESETS.get(backend.preset) : undefined;
+}

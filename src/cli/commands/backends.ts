@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { EXIT } from '../../core/errors.ts';
 import type { BackendConfig, BackendIdentity } from '../../core/types.ts';
 import { launchBackend } from '../../launch/launch-backend.ts';
-import { PRESETS } from '../../runners/presets.ts';
+import { presetOf } from '../../runners/presets.ts';
 import { createOpenAiHttpRunner } from '../../runners/openai-http-runner.ts';
 import { probeIdentity } from '../../runners/probe-identity.ts';
 import { probeFeatures, type FeatureProbe } from '../../run/probe-features.ts';
@@ -27,7 +27,7 @@ export interface BackendProbe {
 }
 
 async function probeOne(backend: BackendConfig, modelPath: string, apiKey: string | undefined, ctx: CliContext, signal: AbortSignal): Promise<BackendProbe> {
-  const preset = backend.preset ? PRESETS.get(backend.preset) : undefined;
+  const preset = presetOf(backend);
   let baseUrl = backend.baseUrl;
   let stop: (() => Promise<void>) | undefined;
   if (backend.launch) {
