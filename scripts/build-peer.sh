@@ -22,7 +22,9 @@ done
 commit=$(git bundle list-heads "$bundle" | awk '$2 == "HEAD" { print $1 }')
 cache_root="${CONFORM_PEER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/conform/llama-server}"
 dest="$cache_root/$commit"
-if [ -x "$dest/bin/llama-server" ]; then
+# A cached build counts only if it starts: the binaries find their libraries through $ORIGIN.
+usable() { [ -x "$1/bin/llama-server" ] && "$1/bin/llama-server" --version >/dev/null 2>&1; }
+if usable "$dest"; then
   echo "$dest"
   exit 0
 fi
@@ -35,14 +37,14 @@ echo "build-peer: building llama.cpp's llama-server $commit from node-llama-cpp'
 mkdir -p "$cache_root"
 exec 9>"$cache_root/.lock"
 flock 9
-if [ -x "$dest/bin/llama-server" ]; then echo "$dest"; exit 0; fi
+if usable "$dest"; then echo "$dest"; exit 0; fi
 
 work="$cache_root/.build-$commit"
 rm -rf "$work"
 git clone --quiet "$bundle" "$work/src" 2>/dev/null
 git -C "$work/src" -c advice.detachedHead=false checkout --quiet "$commit"
 started=$(date +%s)
-cmake -S "$work/src" -B "$work/build" -DCMAKE_BUILD_TYPE=Release \
+cmake -S "$work/src" -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_BUILD_RPATH_USE_ORIGIN=ON \
   -DGGML_NATIVE=OFF -DGGML_BACKEND_DL=ON -DBUILD_SHARED_LIBS=ON \
   -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_UI=OFF -DLLAMA_USE_PREBUILT_UI=OFF \
   -DLLAMA_BUILD_TESTS=ON -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=ON -DLLAMA_BUILD_SERVER=ON \

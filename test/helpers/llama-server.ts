@@ -2,7 +2,7 @@
 // on loopback: the peer conform did not write. Tests use it the way a user would, as a baseUrl backend.
 
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, openSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
@@ -70,7 +70,6 @@ export async function startPeer(options: StartPeerOptions): Promise<PeerServer> 
   const port = await freePort();
   mkdirSync(options.logDir, { recursive: true });
   const logFile = join(options.logDir, `llama-server-${options.gpu}-${port}.log`);
-  const log = openSync(logFile, 'a');
   // One thread and one slot: two cores are shared with the harness, and one slot keeps greedy output free of batch variance.
   const args = ['-m', options.modelPath, '--host', '127.0.0.1', '--port', String(port), '-c', String(options.contextSize ?? 4096), '-t', '1', '-tb', '1', '-np', '1', '--jinja', '--no-webui', '--metrics'];
   const env: Record<string, string> = {};
@@ -82,7 +81,7 @@ export async function startPeer(options: StartPeerOptions): Promise<PeerServer> 
     args.push('-ngl', '0');
   }
   args.push(...(options.extraArgs ?? []));
-  const child: ResultPromise = execa(bin, args, { env, stdin: 'ignore', stdout: log, stderr: log, reject: false, cleanup: true, forceKillAfterDelay: 5_000 });
+  const child: ResultPromise = execa(bin, args, { env, stdin: 'ignore', stdout: { file: logFile, append: true }, stderr: { file: logFile, append: true }, reject: false, cleanup: true, forceKillAfterDelay: 5_000 });
   let exited = false;
   void child.then(() => (exited = true));
   const baseUrl = `http://127.0.0.1:${port}/v1`;
