@@ -315,6 +315,8 @@ export interface GoldenProvenance {
   modelSha256?: string;
   conformVersion: string;
   recordedAt: string;
+  /** Cases the reference could not serve, by case id, with the one-line reason; golden-relative checks skip them and say why. */
+  unsupported?: Record<string, string>;
 }
 
 /** The approved samples of one suite, recorded on the reference backend. */

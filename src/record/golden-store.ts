@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ConformError } from '../core/errors.ts';
 import type { GoldenFile } from '../core/types.ts';
 
+/** Where a suite's golden file lives. */
 export function goldenPath(goldenDir: string, suite: string): string {
   return join(goldenDir, `${suite}.json`);
 }
@@ -19,6 +20,9 @@ export function readGolden(goldenDir: string, suite: string): GoldenFile | undef
   }
   if (golden.schemaVersion !== 1 || golden.suite !== suite || typeof golden.samples !== 'object')
     throw new ConformError('GOLDEN_INVALID', `${file}: expected a golden file for suite "${suite}" with schemaVersion 1; re-record it with "conform record"`);
+  const unsupported: unknown = golden.provenance?.unsupported;
+  if (unsupported !== undefined && (unsupported === null || typeof unsupported !== 'object' || Array.isArray(unsupported) || Object.values(unsupported).some((reason) => typeof reason !== 'string')))
+    throw new ConformError('GOLDEN_INVALID', `${file}: /provenance/unsupported must map case ids to one-line reasons; re-record it with "conform record"`);
   return golden;
 }
 
