@@ -128,13 +128,13 @@ describe('conform init', () => {
   it('says how to deal with npm 11\'s allowScripts list until the project has decided on both packages', async () => {
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'app', allowScripts: { esbuild: false } }));
     await initCommand([], ctx);
-    expect(out.at(-1)).toContain('npm deny-scripts esbuild node-llama-cpp');
+    expect(out.at(-1)).toContain('npm install-scripts deny esbuild node-llama-cpp');
     rmSync(join(dir, 'conform.config.ts'));
     rmSync(join(dir, 'suites'), { recursive: true });
     out.length = 0;
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'app', allowScripts: { esbuild: false, 'node-llama-cpp@3.21.1': true } }));
     await initCommand([], ctx);
-    expect(out.join('\n')).not.toContain('deny-scripts');
+    expect(out.join('\n')).not.toContain('install-scripts deny');
   });
 
   it('exits 2 with one line through the real binary when it would overwrite', async () => {

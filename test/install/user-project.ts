@@ -60,9 +60,13 @@ export function createUserProject(packageJson: Record<string, unknown>): string 
   return dir;
 }
 
-/** One `npm install` into the project, as a user adds conform from a tarball (the npm cache is used first). */
+/**
+ * One `npm install` into the project, as a user adds conform from a tarball (the npm cache is used
+ * first). --strict-allow-scripts fails the install if any dependency, conform included, has an
+ * install script that the project's allowScripts does not decide.
+ */
 export function npmInstall(project: string, specs: string[]) {
-  return execa('npm', ['install', '--save-dev', '--no-audit', '--no-fund', '--prefer-offline', ...specs], { cwd: project, env: userEnv(), extendEnv: false, reject: false, all: true, timeout: 540_000 });
+  return execa('npm', ['install', '--save-dev', '--no-audit', '--no-fund', '--prefer-offline', '--strict-allow-scripts', ...specs], { cwd: project, env: userEnv(), extendEnv: false, reject: false, all: true, timeout: 540_000 });
 }
 
 /** Runs a locally installed binary with npx; --no makes npx fail instead of fetching a package when the local one is missing, and -- keeps flags such as --version the binary's. */

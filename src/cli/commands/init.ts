@@ -32,7 +32,7 @@ function allowScriptsHint(cwd: string): string | undefined {
   }
   const decided = Object.keys(pkg.allowScripts ?? {}).map((key) => key.replace(/(.)@.*$/, '$1'));
   if (['esbuild', 'node-llama-cpp'].every((name) => decided.includes(name))) return undefined;
-  return "npm 11 lists the install scripts of esbuild and node-llama-cpp as unreviewed; conform needs neither, so deny them: npm deny-scripts esbuild node-llama-cpp";
+  return "npm 11 lists the install scripts of esbuild and node-llama-cpp as unreviewed; conform needs neither, so deny them: npm install-scripts deny esbuild node-llama-cpp";
 }
 
 /** `conform init`: a starter config and suite, and what to do next. */
