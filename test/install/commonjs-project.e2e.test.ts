@@ -1,7 +1,7 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../src/core/types.ts';
 import { createUserProject, DEV_VERSION, npmInstall, npx, packConform, runFolders, userEnv } from './user-project.ts';
 
@@ -18,6 +18,8 @@ beforeAll(async () => {
   expect(install.exitCode, install.all).toBe(0);
   expect(install.all).not.toMatch(/allowScripts/);
 }, 600_000);
+// The project holds a full install (about 800 MB, node-llama-cpp's prebuilt binaries).
+afterAll(() => project && rmSync(project, { recursive: true, force: true }));
 
 const STEP_TIMEOUT = 300_000;
 const COMMONJS_TSCONFIG = { compilerOptions: { target: 'es2016', module: 'commonjs', esModuleInterop: true, forceConsistentCasingInFileNames: true, strict: true, skipLibCheck: true, noEmit: true } };

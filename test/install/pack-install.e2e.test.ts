@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GoldenFile, RunSummary } from '../../src/core/types.ts';
 import { CONFORM_VERSION, createUserProject, DEV_VERSION, hasVulkan, npmInstall, npx, packConform, runFolders } from './user-project.ts';
 
@@ -21,6 +21,8 @@ beforeAll(async () => {
   expect(install.all).not.toMatch(/allowScripts/);
   installed = join(project, 'node_modules', 'conform');
 }, 600_000);
+// The project holds a full install (about 800 MB, node-llama-cpp's prebuilt binaries).
+afterAll(() => project && rmSync(project, { recursive: true, force: true }));
 
 // Each step starts real engines; vulkan on llvmpipe takes tens of seconds to come up on a busy machine.
 const STEP_TIMEOUT = 300_000;

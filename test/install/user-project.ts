@@ -41,9 +41,13 @@ function inputsKey(): string {
 
 /** Packs conform with `npm pack` (which runs its prepack build) into a folder keyed by its inputs, once per change. */
 export async function packConform(): Promise<string> {
-  const dir = join(tmpdir(), 'conform-e2e-pack', inputsKey());
+  const key = inputsKey();
+  const root = join(tmpdir(), 'conform-e2e-pack');
+  const dir = join(root, key);
   const tarball = join(dir, `conform-${CONFORM_VERSION}.tgz`);
   if (existsSync(tarball)) return tarball;
+  // Tarballs of earlier inputs will not be asked for again.
+  if (existsSync(root)) for (const old of readdirSync(root)) if (old !== key) rmSync(join(root, old), { recursive: true, force: true });
   const staging = join(dir, `staging-${process.pid}`);
   mkdirSync(staging, { recursive: true });
   const result = await execa('npm', ['pack', '--pack-destination', staging], { cwd: REPO, env: userEnv(), extendEnv: false, reject: false, all: true });
