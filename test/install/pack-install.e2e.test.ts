@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GoldenFile, RunSummary } from '../../src/core/types.ts';
-import { CONFORM_VERSION, createUserProject, DEV_VERSION, hasVulkan, npmInstall, npx, packConform, runFolders } from './user-project.ts';
+import { CONFORM_VERSION, createUserProject, DEPENDENCY_VERSION, DEV_VERSION, hasVulkan, npmInstall, npx, packConform, runFolders } from './user-project.ts';
 
 // conform as a team adds it to its own repository: npm pack, then an empty ES-module project that
 // installs the tarball (with typescript and vitest of its own), runs init, record and run on the
@@ -66,6 +66,8 @@ describe('conform installed from a tarball into an ES-module project', () => {
     const summary = summaryOf(folder);
     const states = Object.fromEntries(summary.backends.map((b) => [b.name, b]));
     expect(states.cpu!.state).toBe('ran');
+    // Read from node-llama-cpp's own package.json, wherever npm put it (an assumed path crashed every command).
+    expect(states.cpu!.identity.engineVersion).toMatch(new RegExp(`^node-llama-cpp ${DEPENDENCY_VERSION['node-llama-cpp']!.replace(/\./g, '\\.')}, llama\\.cpp `));
     if (hasVulkan()) {
       expect(states.vulkan!.state, states.vulkan!.reason).toBe('ran');
       expect(summary.totals).toEqual({ pass: 6, fail: 0, error: 0, skip: 0 });

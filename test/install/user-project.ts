@@ -7,8 +7,10 @@ import { join } from 'node:path';
 import { execa, execaSync } from 'execa';
 import { REPO } from '../helpers/conform-cli.ts';
 
-const PACKAGE = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string; devDependencies: Record<string, string> };
+const PACKAGE = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string; dependencies: Record<string, string>; devDependencies: Record<string, string> };
 export const CONFORM_VERSION = PACKAGE.version;
+/** conform's pinned dependencies. */
+export const DEPENDENCY_VERSION = PACKAGE.dependencies;
 /** The versions conform itself is checked with, so the user's project type-checks with the same ones. */
 export const DEV_VERSION = PACKAGE.devDependencies;
 
