@@ -52,7 +52,7 @@ export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') return ctx.out(HELP), name ? EXIT.ok : EXIT.usage;
   if (name === '--version' || name === '-v') return ctx.out(CONFORM_VERSION), EXIT.ok;
-  const load = COMMANDS[name];
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!load) return ctx.err(`conform: unknown command "${name}"; expected one of ${Object.keys(COMMANDS).join(', ')}. See "conform --help".`), EXIT.usage;
   try {
     const command = await load();
