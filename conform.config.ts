@@ -1,4 +1,5 @@
-// The built-in matrix, spelled out: copy this file to point conform at your own servers.
+// conform's own config for runs in this clone: the built-in matrix, spelled out. In your own
+// project, `npx conform init` writes the same config, importing defineConfig from 'conform/config'.
 import { defineConfig } from './src/config/define-config.ts';
 
 export default defineConfig({

@@ -1,14 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { tsImport } from 'tsx/esm/api';
 import { parse as parseYaml } from 'yaml';
 import { ConformError } from '../core/errors.ts';
 import type { ConformConfig } from '../core/types.ts';
 import { describeError, mostSpecificError, publishedSchemaValidator, valueAtPointer } from '../suites/schema-validator.ts';
 import { DEFAULT_CONFIG } from './default-config.ts';
 
-export const CONFIG_FILES = ['conform.config.ts', 'conform.config.mjs', 'conform.config.js', 'conform.config.yaml', 'conform.config.json'];
+export const CONFIG_FILES = ['conform.config.ts', 'conform.config.mts', 'conform.config.cts', 'conform.config.mjs', 'conform.config.js', 'conform.config.yaml', 'conform.config.json'];
 
 export interface LoadedConfig {
   config: ConformConfig;
@@ -21,7 +20,9 @@ export interface LoadedConfig {
 async function readConfigFile(file: string): Promise<unknown> {
   if (/\.(ya?ml|json)$/.test(file)) return parseYaml(readFileSync(file, 'utf8'));
   // tsImport compiles the config whatever the surrounding package's module type; a config in a
-  // CommonJS project comes back wrapped one level deeper.
+  // CommonJS project comes back wrapped one level deeper. tsx is loaded only here: a YAML config,
+  // or none, starts without it.
+  const { tsImport } = await import('tsx/esm/api');
   const module = (await tsImport(pathToFileURL(file).href, import.meta.url)) as { default?: { default?: unknown } };
   return module.default && typeof module.default === 'object' && 'default' in module.default ? module.default.default : module.default;
 }

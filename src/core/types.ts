@@ -110,6 +110,8 @@ export interface Suite {
   description: string;
   file: string;
   cases: Case[];
+  /** Named as one of conform's own (`conform:<name>`): its golden falls back to the one shipped with conform. */
+  bundled?: boolean;
 }
 
 /** How a backend is reached and, optionally, started. */

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { createHash } from 'node:crypto';
 import {
   getLlama,
@@ -75,10 +77,23 @@ export interface LlamaEngine {
   dispose(): Promise<void>;
 }
 
-const ENGINE_VERSION = (() => {
-  const pkg = JSON.parse(readFileSync(new URL('../../node_modules/node-llama-cpp/package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-})();
+/**
+ * node-llama-cpp's version, from the package.json above the file Node resolves for it: npm may
+ * hoist the package anywhere up the tree, so no path is assumed.
+ */
+function nodeLlamaCppVersion(): string {
+  let dir = dirname(createRequire(import.meta.url).resolve('node-llama-cpp'));
+  for (;;) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'node-llama-cpp' && pkg.version) return pkg.version;
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return 'unknown';
+    dir = parent;
+  }
+}
 
 function fileSha256(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
@@ -105,7 +120,7 @@ export async function createLlamaEngine(options: LlamaEngineOptions): Promise<Ll
   };
   const identity: BackendIdentity = {
     engine: 'llama.cpp (node-llama-cpp)',
-    engineVersion: `node-llama-cpp ${ENGINE_VERSION}, llama.cpp ${llama.llamaCppRelease.release}`,
+    engineVersion: `node-llama-cpp ${nodeLlamaCppVersion()}, llama.cpp ${llama.llamaCppRelease.release}`,
     gpu: llama.gpu === false ? 'cpu' : llama.gpu,
     device: llama.gpu === false ? cpuName() : devices.join(', '),
     driver: llama.gpu === false ? 'ggml-cpu' : driverOf(devices),

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
+import { CONFORM_BIN } from '../config/package-files.ts';
 import type { BackendConfig, BackendRun } from '../core/types.ts';
 import { freePort } from './free-port.ts';
 import { logTail } from './log-tail.ts';
@@ -9,7 +9,6 @@ import { waitUntilAnswering } from './wait-until-answering.ts';
 
 /** Exit code a launched server uses to say "this device does not exist here" (sysexits EX_UNAVAILABLE). */
 export const EXIT_UNAVAILABLE = 69;
-const CONFORM_BIN = fileURLToPath(new URL('../../bin/conform.js', import.meta.url));
 
 export interface LaunchOptions {
   modelPath: string;

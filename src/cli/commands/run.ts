@@ -5,7 +5,7 @@ import { exitCodeForCounts } from '../../core/outcome.ts';
 import { filterShard, parseShard } from '../../core/plan.ts';
 import { buildSummary } from '../../core/summary.ts';
 import type { GoldenFile } from '../../core/types.ts';
-import { readGolden } from '../../record/golden-store.ts';
+import { readSuiteGolden } from '../../record/golden-store.ts';
 import { createJournal } from '../../record/journal.ts';
 import { createConsoleReporter } from '../../reporters/console-reporter.ts';
 import { createJsonReporter } from '../../reporters/json-reporter.ts';
@@ -33,7 +33,7 @@ export async function runCommand(argv: string[], ctx: CliContext): Promise<numbe
   const shard = values.shard ? parseShard(values.shard) : undefined;
   const prepared = await prepareRun(values, ctx);
   const goldenDir = resolve(prepared.baseDir, prepared.config.goldenDir);
-  const goldens = new Map<string, GoldenFile | undefined>(prepared.suites.map((s) => [s.name, readGolden(goldenDir, s.name)]));
+  const goldens = new Map<string, GoldenFile | undefined>(prepared.suites.map((s) => [s.name, readSuiteGolden(goldenDir, s)]));
   mkdirSync(prepared.runDir, { recursive: true });
   const journal = createJournal(prepared.runDir);
   journal.append({ type: 'run', schemaVersion: 1, runId: prepared.runId, conformVersion: CONFORM_VERSION, startedAt: prepared.startedAt.toISOString() });
