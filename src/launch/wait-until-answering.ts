@@ -79,6 +79,8 @@ export async function waitUntilAnswering(options: WaitOptions): Promise<WaitOutc
     return { state: 'ready', healthyAt, answeredAt: performance.now(), firstAnswerTtftMs };
   } catch (error) {
     if (options.signal?.aborted) return { state: 'failed', reason: 'interrupted' };
+    if ((error as Error).name === 'TimeoutError')
+      return { state: 'failed', reason: `healthy, but no first answer within the ${options.timeoutMs} ms ready limit (raise launch.readyTimeoutMs)` };
     return { state: 'failed', reason: `healthy, but the first request failed: ${(error as Error).message}` };
   }
 }

@@ -61,8 +61,8 @@ function fingerprintOf(meta: Json): BackendIdentity['modelFingerprint'] {
 }
 
 // The tokens one request may hold, most specific first: conform serve's own field, llama-server's per-slot
-// context on /props (with several slots, /v1/models' n_ctx is the whole context, shared), vLLM's
-// max_model_len, llama-server's n_ctx on /v1/models, then the preset's documented default.
+// context on /props (b4748's /v1/models has no n_ctx at all; b1-80fb11a with -c 4096 -np 2 says 2048 on
+// both), vLLM's max_model_len, llama-server's n_ctx on /v1/models, then the preset's documented default.
 function contextOf(meta: Json, model: Json, props: Json | undefined, fallback: number | undefined): number | undefined {
   const settings = isRecord(props?.default_generation_settings) ? props.default_generation_settings : {};
   return count(meta.context_size) ?? count(settings.n_ctx) ?? count(model.max_model_len) ?? count(meta.n_ctx) ?? fallback;

@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitUntilAnswering } from '../../src/launch/wait-until-answering.ts';
 import { probeIdentity } from '../../src/runners/probe-identity.ts';
+import { conform, makeProject } from '../helpers/conform-cli.ts';
 import { startFixtureServer, type FixtureServer } from './support/fixture-server.ts';
 
 let server: FixtureServer | undefined;
@@ -51,4 +52,32 @@ describe('probes against a server that dribbles a byte a second', () => {
     expect(outcome).toEqual({ state: 'failed', reason: 'interrupted' });
     expect(performance.now() - started).toBeLessThan(2_000);
   });
+});
+
+describe('the first real answer of a launched server', () => {
+  it('is bounded by the ready limit when the server sends headers and then nothing, and says which limit', async () => {
+    server = await startFixtureServer('slowloris-server.mjs', ['silent']);
+    const started = performance.now();
+    // /health dribbles (a 200 after its 2 s poll), then the first chat request gets headers and silence.
+    const outcome = await waitUntilAnswering({ baseUrl: server.baseUrl, model: 'm', healthPath: '/health', timeoutMs: 3_000, exited: new Promise(() => undefined) });
+    expect(outcome).toEqual({ state: 'failed', reason: 'healthy, but no first answer within the 3000 ms ready limit (raise launch.readyTimeoutMs)' });
+    expect(performance.now() - started).toBeLessThan(8_000);
+  });
+});
+
+describe('conform run against a server whose /v1/models dribbles', () => {
+  it('finishes a one-case run in seconds, with its result, instead of being held by the probe', async () => {
+    server = await startFixtureServer('slowloris-server.mjs');
+    const suite = ['suite: one', 'description: one case', 'cases:', '  - id: hello', '    messages: [{ role: user, content: Hello }]', '    params: { max_tokens: 1 }', '    checks: [{ kind: exact }]', ''].join('\n');
+    const project = makeProject([], {
+      'conform.config.yaml': `backends: [{ name: drip, class: cpu, model: m, baseUrl: "${server.baseUrl}" }]\nsuites: ["*.suite.yaml"]\n`,
+      'one.suite.yaml': suite,
+    });
+    const started = performance.now();
+    const result = await conform(['record', '--backend', 'drip'], { cwd: project, timeout: 60_000 });
+    // The probe's 10 s deadline plus the CLI's own start; before, the run waited as long as the server dribbled.
+    expect(performance.now() - started).toBeLessThan(45_000);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/golden\/one\.json/);
+  }, 60_000);
 });

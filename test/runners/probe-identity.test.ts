@@ -1,14 +1,17 @@
-// probeIdentity against loopback servers that answer the way real ones do: llama-server (b1-80fb11a, its
-// /v1/models and /props as PEER-NOTES.md records them), vLLM (max_model_len) and one that states nothing.
+// probeIdentity against loopback servers that answer the way real ones do: llama-server b1-80fb11a (as measured;
+// test/peer asks the real one), b4748 (its recorded /v1/models), vLLM (max_model_len) and one that states nothing.
 
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { probeIdentity } from '../../src/runners/probe-identity.ts';
 import { assumedContextSize } from '../../src/runners/presets.ts';
+import { probeIdentity } from '../../src/runners/probe-identity.ts';
+import { REPO } from '../helpers/conform-cli.ts';
 import { startReplayServer, type ReplayServer } from '../helpers/replay-server.ts';
 import { buildResponse } from './support/synthetic-response.ts';
 
 const json = (body: unknown, status = 200) => ({ bytes: buildResponse(status, { 'Content-Type': 'application/json', Server: 'llama.cpp' }, JSON.stringify(body)) });
 
+// b1-80fb11a with -c 4096 -np 2 (measured): each slot holds 2,048, and both endpoints say so.
 const llamaServerModels = {
   object: 'list',
   data: [
@@ -16,12 +19,12 @@ const llamaServerModels = {
       id: '/tmp/conform-tiny.gguf',
       object: 'model',
       owned_by: 'llamacpp',
-      meta: { vocab_type: 2, n_vocab: 900, n_ctx: 4096, n_ctx_train: 32768, n_embd: 64, n_params: 222016, size: 888064, ftype: 'all F32' },
+      meta: { vocab_type: true, n_vocab: 900, n_ctx: 2048, n_ctx_train: 32768, n_embd: 64, n_params: 222016, size: 888064, ftype: 'all F32' },
     },
   ],
 };
-// Two slots share the 4,096: each request may hold 2,048, which /props reports and /v1/models does not.
 const llamaServerProps = { default_generation_settings: { n_ctx: 2048 }, total_slots: 2, model_path: '/tmp/conform-tiny.gguf', build_info: 'b1-80fb11a' };
+const B4748_MODELS = join(REPO, 'test', 'fixtures', 'llama-server-b4748', 'cpu', 'models.response.http');
 
 let server: ReplayServer | undefined;
 afterEach(async () => {
@@ -30,7 +33,7 @@ afterEach(async () => {
 });
 
 describe('probeIdentity', () => {
-  it('reads llama-server: the per-slot context from /props, the weights fingerprint from /v1/models meta', async () => {
+  it('reads llama-server b1-80fb11a: the per-slot context from /props, the weights fingerprint from /v1/models meta', async () => {
     server = await startReplayServer([json(llamaServerModels), json(llamaServerProps)]);
     const identity = await probeIdentity(server.baseUrl);
     expect(identity).toEqual({
@@ -43,9 +46,19 @@ describe('probeIdentity', () => {
     expect(server.requests.map((r) => r.path)).toEqual(['/v1/models', '/props']);
   });
 
+  it('reads b4748, whose /v1/models (recorded) states no context: /props does', async () => {
+    server = await startReplayServer([{ file: B4748_MODELS }, json({ default_generation_settings: { n_ctx: 4096 }, build_info: 'b4748-c392e509' })]);
+    expect(await probeIdentity(server.baseUrl)).toMatchObject({
+      model: 'models/tiny.gguf',
+      engineVersion: 'b4748-c392e509',
+      contextSize: 4096,
+      modelFingerprint: { vocabSize: 32000, parameters: 4194624, embeddingWidth: 64, trainedContext: 32768, bytes: 16778496 },
+    });
+  });
+
   it('falls back to /v1/models meta.n_ctx when /props is not there', async () => {
     server = await startReplayServer([json(llamaServerModels), json({ error: 'not found' }, 404)]);
-    expect((await probeIdentity(server.baseUrl)).contextSize).toBe(4096);
+    expect((await probeIdentity(server.baseUrl)).contextSize).toBe(2048);
   });
 
   it('reads vLLM’s max_model_len', async () => {
