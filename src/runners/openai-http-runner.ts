@@ -188,7 +188,13 @@ export function createOpenAiHttpRunner(options: OpenAiHttpRunnerOptions): OpenAi
       // undici reports a close and a reset mid-body alike, so both count as going away, keeping what arrived.
       const connection = code !== undefined && (CONNECTION_CODES.has(code) || code.startsWith('E'));
       const kind = connection ? 'crash' : 'protocol-error';
-      const what = !connection ? 'malformed HTTP response from' : firstByteMs === undefined ? 'no answer from' : 'connection lost mid-answer from';
+      const what = !connection
+        ? 'malformed HTTP response from'
+        : firstByteMs === undefined
+          ? 'no answer from'
+          : watchdog.bodyStarted
+            ? 'connection lost mid-answer from'
+            : 'connection lost after the headers, before any body, from';
       const message = `${what} ${backend} at ${shown}: ${errorText(err)}${code ? ` (${code})` : ''}`;
       const error = code ? { message, code } : { message };
       // Only a failure before any response is retried: a half-read answer may already have cost the server work.

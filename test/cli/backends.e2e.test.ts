@@ -9,9 +9,12 @@ afterEach(async () => server?.close());
 
 describe('conform backends', () => {
   it('probes a recorded llama.cpp b4748 server and shows its real quirks', async () => {
-    // In probe order: identity, logprobs, tools required, named tool_choice, streamed tools, json_schema.
+    // In probe order: identity (/v1/models, then /props, which was not recorded: a 404), logprobs, tools required,
+    // named tool_choice, streamed tools, json_schema.
     const names = ['models', 'chat-logprobs', 'chat-tools-required', 'chat-tools-named', 'chat-tools-required-stream', 'chat-json-schema'];
-    server = await startReplayServer(names.map((name) => ({ bytes: loadRecordedExchange('cpu', name).wire })));
+    const steps = names.map((name) => ({ bytes: loadRecordedExchange('cpu', name).wire }));
+    steps.splice(1, 0, { bytes: new Uint8Array(Buffer.from('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n')) });
+    server = await startReplayServer(steps);
     const project = makeProject([], { 'conform.config.yaml': `backends: [{ name: llamacpp, class: cpu, model: tiny, preset: llama-cpp, baseUrl: "${server.baseUrl}" }]\n` });
     const result = await conform(['backends', '--json'], { cwd: project });
     expect(result.exitCode, result.stderr).toBe(0);
@@ -24,7 +27,7 @@ describe('conform backends', () => {
       streamedTools: 'error: http-error 500', // "Cannot use tools with stream"
       jsonSchema: 'no', // a valid answer, but to the recorded schema, not the probe's
     });
-    expect(server.requests.map((r) => r.path)).toEqual(['/v1/models', ...Array(5).fill('/v1/chat/completions')]);
+    expect(server.requests.map((r) => r.path)).toEqual(['/v1/models', '/props', ...Array(5).fill('/v1/chat/completions')]);
   });
 
   it('prints a table with the built-in backends and the Vulkan device name', async () => {

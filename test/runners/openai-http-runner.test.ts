@@ -176,6 +176,13 @@ describe('broken answers', () => {
     expect(sample.error!.message).toContain('connection lost mid-answer from replay');
   });
 
+  it('does not call a connection dropped right after the headers "mid-answer"', async () => {
+    const head = Buffer.from('HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n');
+    const sample = await runAgainst([{ bytes: new Uint8Array(head), then: 'reset' }], streamCase);
+    expect(sample.kind).toBe('crash');
+    expect(sample.error!.message).toContain('connection lost after the headers, before any body, from replay');
+  });
+
   it('reports a non-JSON 200 body as a protocol error', async () => {
     const sample = await runAgainst([{ bytes: buildResponse(200, { 'Content-Type': 'text/html' }, '<html>oops</html>') }]);
     expect(sample).toMatchObject({ kind: 'protocol-error', error: { message: 'response body is not JSON: <html>oops</html>' } });
