@@ -74,9 +74,10 @@ export async function probeIdentity(baseUrl: string, apiKey?: string, options: P
   const headers: Record<string, string> = apiKey ? { authorization: `Bearer ${apiKey}` } : {};
   const models = await getJson(`${base}/models`, headers, options);
   if (options.signal?.aborted) return {};
-  // /props lives beside /v1 on llama-server; other servers answer 404, which costs one round trip.
-  const props = models ? await getJson(`${base.replace(/\/v1$/, '')}/props`, headers, options) : undefined;
   const model = Array.isArray(models?.body.data) && isRecord(models.body.data[0]) ? models.body.data[0] : undefined;
+  // /props lives beside /v1 on llama-server, which says who it is; other servers are not sent requests they never offered.
+  const isLlamaServer = /llama\.cpp/i.test(models?.server ?? '') || model?.owned_by === 'llamacpp';
+  const props = isLlamaServer ? await getJson(`${base.replace(/\/v1$/, '')}/props`, headers, options) : undefined;
   if (!model) return options.defaultContextSize !== undefined ? { contextSize: options.defaultContextSize } : {};
   const meta = isRecord(model.meta) ? model.meta : {};
   const identity: BackendIdentity = {

@@ -9,7 +9,7 @@ import { REPO } from '../helpers/conform-cli.ts';
 import { startReplayServer, type ReplayServer } from '../helpers/replay-server.ts';
 import { buildResponse } from './support/synthetic-response.ts';
 
-const json = (body: unknown, status = 200) => ({ bytes: buildResponse(status, { 'Content-Type': 'application/json', Server: 'llama.cpp' }, JSON.stringify(body)) });
+const json = (body: unknown, status = 200, server = 'llama.cpp') => ({ bytes: buildResponse(status, { 'Content-Type': 'application/json', Server: server }, JSON.stringify(body)) });
 
 // b1-80fb11a with -c 4096 -np 2 (measured): each slot holds 2,048, and both endpoints say so.
 const llamaServerModels = {
@@ -63,13 +63,15 @@ describe('probeIdentity', () => {
 
   it('reads vLLM’s max_model_len', async () => {
     const vllm = { object: 'list', data: [{ id: 'meta-llama/Llama-3.1-8B-Instruct', object: 'model', owned_by: 'vllm', max_model_len: 131072 }] };
-    server = await startReplayServer([json(vllm), json({ detail: 'Not Found' }, 404)]);
-    expect(await probeIdentity(server.baseUrl)).toMatchObject({ model: 'meta-llama/Llama-3.1-8B-Instruct', contextSize: 131072 });
+    server = await startReplayServer([json(vllm, 200, 'uvicorn')]);
+    expect(await probeIdentity(server.baseUrl)).toMatchObject({ engine: 'uvicorn', model: 'meta-llama/Llama-3.1-8B-Instruct', contextSize: 131072 });
+    // Only a server that says it is llama.cpp is asked for /props.
+    expect(server.requests.map((r) => r.path)).toEqual(['/v1/models']);
   });
 
   it('takes a preset’s documented default where the server states none, unless maxPromptTokens is set', async () => {
     const ollama = { object: 'list', data: [{ id: 'llama3.2:1b', object: 'model', owned_by: 'library' }] };
-    server = await startReplayServer([json(ollama), json({}, 404)]);
+    server = await startReplayServer([json(ollama, 200, 'ollama')]);
     expect(await probeIdentity(server.baseUrl, undefined, { defaultContextSize: assumedContextSize({ preset: 'ollama' }) })).toMatchObject({ contextSize: 2048 });
     expect(assumedContextSize({ preset: 'ollama', maxPromptTokens: 8192 })).toBeUndefined();
     expect(assumedContextSize({ preset: 'llama-cpp' })).toBeUndefined();

@@ -35,7 +35,7 @@ describe('the connection pool', () => {
     } finally {
       await pool.close();
     }
-    expect(await stats(server.origin)).toEqual({ connections: 1, requests: ['GET /v1/models', 'GET /props', 'POST /v1/chat/completions', 'POST /v1/chat/completions', 'POST /v1/chat/completions'] });
+    expect(await stats(server.origin)).toEqual({ connections: 1, requests: ['GET /v1/models', 'POST /v1/chat/completions', 'POST /v1/chat/completions', 'POST /v1/chat/completions'] });
   });
 
   it('is what conform record and run use (execute-run): probe and cases share one connection', async () => {
