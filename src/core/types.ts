@@ -128,14 +128,18 @@ export interface BackendConfig {
   apiKeyEnv?: string;
   /** Requests in flight at once. @default 1 */
   concurrency?: number;
-  /** Limit for a whole request, body included. @default 120000 */
+  /** Limit for a whole request, body included; when unset, 120 s plus the prompt's prefill allowance (src/core/timeouts.ts). @default 120000 + prefill allowance */
   requestTimeoutMs?: number;
-  /** Limit for the connection to open. @default 10000 */
+  /** Limit for the TCP connection to open. @default 10000 */
   connectTimeoutMs?: number;
-  /** Limit until response headers arrive. @default requestTimeoutMs */
+  /** Limit from sending to the response headers. @default the first-token limit when streamed, the whole-request limit when not */
   firstByteTimeoutMs?: number;
-  /** Longest silence between two reads of a body. @default 30000 */
+  /** Limit from sending to the first streamed token: the prefill. When unset it grows with the prompt and the class (src/core/timeouts.ts). @default 60000 + prefill allowance */
+  firstTokenTimeoutMs?: number;
+  /** Longest silence between two reads of a body once it has begun (after the first streamed token). @default 30000 */
   idleTimeoutMs?: number;
+  /** Largest response body read, error bodies included; a longer one is cut there and its sample is a `body-too-large` protocol error. @default 8388608 (8 MiB) */
+  maxResponseBytes?: number;
   /** Retries for 429, 502, 503, 504 and connection failures, with exponential backoff and jitter. @default 3 */
   maxRetries?: number;
   /** A documented server preset (docs/presets.md): fills in its known quirks. */
@@ -181,6 +185,8 @@ export interface BackendIdentity {
   modelSha256?: string;
   /** Tokens the server holds per request, where it says. */
   contextSize?: number;
+  /** What the server says about the weights it serves: tells two models apart where no sha256 is given. */
+  modelFingerprint?: { vocabSize?: number; parameters?: number; embeddingWidth?: number; trainedContext?: number; bytes?: number };
 }
 
 export interface TopLogprob {
@@ -194,6 +200,8 @@ export interface TokenStep {
   token: string;
   logprob?: number;
   id?: number;
+  /** The token's UTF-8 bytes where the server gives them (llama.cpp's `bytes`): a token may hold part of a character. */
+  bytes?: number[];
   top: TopLogprob[];
 }
 
@@ -213,6 +221,8 @@ export interface SampleTimings {
   /** First chunk carrying content, reasoning or a tool-call delta (not a role-only chunk). */
   firstTokenMs?: number;
   chunkMs: number[];
+  /** Tokens each content-carrying chunk held, parallel to chunkMs, where the chunk's logprobs tell; per-token ITL uses them. */
+  chunkTokens?: number[];
   endMs: number;
 }
 

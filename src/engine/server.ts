@@ -58,6 +58,7 @@ export function createEngineServer({ engine, modelName }: EngineServerOptions): 
   const tokenizeChat = createChatTokenizer(engine.model);
   const created = Math.floor(Date.now() / 1000);
   const fingerprint = `conform-${engine.identity.gpu}`;
+  const weights = weightsMeta(engine);
 
   function parse(endpoint: 'chat' | 'completion', body: unknown, signal: AbortSignal): ParsedRequest {
     const problem = requestProblem(endpoint, body);
@@ -140,7 +141,7 @@ export function createEngineServer({ engine, modelName }: EngineServerOptions): 
     const route = `${req.method} ${url}`;
     const handle = async () => {
       if (route === 'GET /health') return sendJson(res, ready ? 200 : 503, { status: ready ? 'ok' : 'loading' });
-      if (route === 'GET /v1/models') return sendJson(res, 200, modelsBody(modelName, created, engine));
+      if (route === 'GET /v1/models') return sendJson(res, 200, modelsBody(modelName, created, engine, weights));
       if (!ready && req.method === 'POST') throw new HttpError(503, 'model is loading', 'unavailable');
       if (route === 'POST /v1/chat/completions') return complete('chat', req, res);
       if (route === 'POST /v1/completions') return complete('completion', req, res);
@@ -156,7 +157,27 @@ export function createEngineServer({ engine, modelName }: EngineServerOptions): 
   return { server, markReady: () => void (ready = true) };
 }
 
-function modelsBody(modelName: string, created: number, engine: LlamaEngine) {
+/**
+ * llama-server's /v1/models `meta` fields, read from the same GGUF the way llama.cpp counts them (every tensor's
+ * elements and bytes), so that a golden recorded here can be told apart from, or matched with, a peer's model.
+ */
+function weightsMeta(engine: LlamaEngine) {
+  const { model } = engine;
+  const info = model.fileInfo;
+  let parameters = 0;
+  for (const tensor of info.fullTensorInfo ?? info.tensorInfo ?? []) parameters += tensor.dimensions.reduce<number>((n, d) => n * Number(d), 1);
+  const tokens = (info.metadata as { tokenizer?: { ggml?: { tokens?: readonly unknown[] } } }).tokenizer?.ggml?.tokens;
+  return {
+    n_vocab: tokens?.length,
+    n_ctx: engine.contextSize,
+    n_ctx_train: model.trainContextSize,
+    n_embd: model.embeddingVectorSize,
+    n_params: parameters,
+    size: model.size,
+  };
+}
+
+function modelsBody(modelName: string, created: number, engine: LlamaEngine, weights: ReturnType<typeof weightsMeta>) {
   const { engine: name, engineVersion, device, driver, gpu, modelSha256 } = engine.identity;
   return {
     object: 'list',
@@ -166,7 +187,7 @@ function modelsBody(modelName: string, created: number, engine: LlamaEngine) {
         object: 'model',
         created,
         owned_by: 'conform',
-        meta: { engine: name, engine_version: engineVersion, device, driver, gpu, model_sha256: modelSha256, context_size: engine.contextSize },
+        meta: { engine: name, engine_version: engineVersion, device, driver, gpu, model_sha256: modelSha256, context_size: engine.contextSize, ...weights },
       },
     ],
   };

@@ -8,9 +8,11 @@ import { runCase, type CaseOutcome } from './run-case.ts';
 import { launchBackend, type LaunchedBackend } from '../launch/launch-backend.ts';
 import type { Journal } from '../record/journal.ts';
 import { createOpenAiHttpRunner } from '../runners/openai-http-runner.ts';
-import { presetOf } from '../runners/presets.ts';
+import { createConnectionPool } from '../runners/connection-pool.ts';
+import { assumedContextSize, presetOf } from '../runners/presets.ts';
 import { probeIdentity } from '../runners/probe-identity.ts';
 import type { Runner } from '../runners/runner.ts';
+import type { Dispatcher } from 'undici';
 
 export interface RunHooks {
   onBackendProgress?(backend: string, line: string): void;
@@ -88,18 +90,22 @@ export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRun
   return { backends: backendRuns, results };
 }
 
-function runnerFor(backend: BackendConfig, baseUrl: string, apiKey: string | undefined): Runner {
+function runnerFor(backend: BackendConfig, baseUrl: string, apiKey: string | undefined, dispatcher: Dispatcher): Runner {
   return createOpenAiHttpRunner({
     backend: backend.name,
     baseUrl,
     model: backend.model,
     apiKey,
+    backendClass: backend.class,
     requestTimeoutMs: backend.requestTimeoutMs,
     connectTimeoutMs: backend.connectTimeoutMs,
     firstByteTimeoutMs: backend.firstByteTimeoutMs,
+    firstTokenTimeoutMs: backend.firstTokenTimeoutMs,
     idleTimeoutMs: backend.idleTimeoutMs,
+    maxResponseBytes: backend.maxResponseBytes,
     maxRetries: backend.maxRetries,
     topLogprobsCap: presetOf(backend)?.topLogprobsCap,
+    dispatcher,
   });
 }
 
@@ -119,6 +125,8 @@ async function runBackend(backend: BackendConfig, items: PlanItem[], run: Backen
   };
   const lifecycleItems = items.filter((item) => item.testCase.endpoint === 'lifecycle');
   const requestItems = items.filter((item) => item.testCase.endpoint !== 'lifecycle');
+  // One keep-alive pool for the probe and the runner: the first case must not time a TCP connect.
+  const connections = createConnectionPool({ connectTimeoutMs: backend.connectTimeoutMs });
   try {
     if (backend.launch) {
       run.logFile = join(options.runDir, 'logs', `${backend.name}.log`);
@@ -144,10 +152,10 @@ async function runBackend(backend: BackendConfig, items: PlanItem[], run: Backen
       baseUrl = launched.baseUrl;
       run.coldStart = launched.coldStart;
     }
-    run.identity = await probeIdentity(baseUrl!, apiKey);
+    run.identity = await probeIdentity(baseUrl!, apiKey, { dispatcher: connections, signal: options.signal, defaultContextSize: assumedContextSize(backend) });
     options.journal.append({ type: 'backend', ...run });
     options.hooks?.onBackendReady?.(run);
-    runner = runnerFor(backend, baseUrl!, apiKey);
+    runner = runnerFor(backend, baseUrl!, apiKey, connections);
     const send = runner;
     let deathNote: string | undefined;
     await pool(requestItems, backend.concurrency ?? 1, async (item) => {
@@ -167,6 +175,7 @@ async function runBackend(backend: BackendConfig, items: PlanItem[], run: Backen
     });
   } finally {
     await launched?.stop();
+    await connections.close();
   }
   for (const item of lifecycleItems) {
     if (options.signal?.aborted) break;
