@@ -21,7 +21,7 @@ A result present in two inputs with different content is refused (exit 2).`;
 export async function mergeCommand(argv: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs('merge', argv, { out: { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean' } }, true);
   if (values.help) return ctx.out(MERGE_HELP), EXIT.ok;
-  if (positionals.length === 0) throw new ConformError('USAGE', 'conform merge: name the run folders or summary.json files to merge. See "conform merge --help".');
+  if (positionals.length === 0) throw new ConformError('USAGE', 'name the run folders or summary.json files to merge. See "conform merge --help".');
   // The same folder named twice (a glob and a path) is one input, not a duplicate.
   const byFile = new Map<string, RunOnDisk>();
   for (const path of positionals) {

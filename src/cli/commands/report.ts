@@ -52,7 +52,7 @@ function goldensFor(summary: RunSummary, goldenDir: string, ctx: CliContext): Ma
 export async function reportCommand(argv: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs('report', argv, { reporter: { type: 'string', multiple: true }, config: { type: 'string' }, help: { type: 'boolean' } }, true);
   if (values.help) return ctx.out(REPORT_HELP), EXIT.ok;
-  if (positionals.length > 1) throw new ConformError('USAGE', `conform report: one run folder at a time, got ${positionals.length}. See "conform report --help".`);
+  if (positionals.length > 1) throw new ConformError('USAGE', `one run folder at a time, got ${positionals.length}. See "conform report --help".`);
   const names = reporterNames(values.reporter);
   const { config, baseDir } = await loadConfig(ctx.cwd, values.config);
   const { summary, dir } = readRunSummary(positionals[0] ?? newestRunFolder(resolve(baseDir, config.reportsDir)), ctx.cwd);

@@ -348,6 +348,7 @@ export function buildReportModel(summary: RunSummary, options: ReportModelOption
     verdict,
     verdictCls,
     totals: { ...t, total: totalCount },
+    totalPills: (['pass', 'fail', 'error', 'skip'] as const).map((k) => ({ cls: t[k] ? k : 'empty', text: `${t[k]} ${{ pass: 'passed', fail: 'failed', error: 'errors', skip: 'skipped' }[k]}` })),
     backends: runs.map((run) => backendRow(run, colors.get(run.name)!)),
     suites,
     matrix,

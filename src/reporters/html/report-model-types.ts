@@ -174,6 +174,8 @@ export interface ReportModel {
   verdict: string;
   verdictCls: Status;
   totals: Counts & { total: number };
+  /** The banner's count pills; a zero count is grey (`empty`), never the colour of a failure. */
+  totalPills: Array<{ cls: Status | 'empty'; text: string }>;
   backends: BackendRow[];
   suites: string[];
   matrix: Array<{ backend: string; color: string; cells: CountsCell[]; total: CountsCell }>;
