@@ -1,3 +1,4 @@
+import { constants } from 'node:buffer';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { loadConfig } from '../config/load-config.ts';
@@ -20,6 +21,9 @@ export function readRunSummary(path: string, cwd: string): RunOnDisk {
   if (!existsSync(target)) throw new ConformError('RECORD_INVALID', `${path}: no such run folder`);
   const file = statSync(target).isDirectory() ? join(target, 'summary.json') : target;
   if (!existsSync(file)) throw new ConformError('RECORD_INVALID', `${join(path, 'summary.json')}: no such file; is ${path} a run folder (reports/<run-id>)?`);
+  const size = statSync(file).size;
+  if (size > constants.MAX_STRING_LENGTH)
+    throw new ConformError('RECORD_INVALID', `${relative(cwd, file) || file}: ${Math.round(size / 2 ** 20).toLocaleString('en-US')} MiB, more than conform can read back (${Math.floor(constants.MAX_STRING_LENGTH / 2 ** 20)} MiB); its run wrote junit.xml, summary.md and report.html when it ended`);
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { loadConfig } from '../../config/load-config.ts';
 import { ConformError, EXIT } from '../../core/errors.ts';
@@ -16,6 +16,31 @@ folder: summary.json with backends and results joined by their stable ids, matri
 recounted, and samples.jsonl concatenated from the inputs that have one. report, gate and badge
 read the result like any run. Default --out: <reportsDir>/merged-<start>-<hash of the input run ids>.
 A result present in two inputs with different content is refused (exit 2).`;
+
+/** Copies files one after another into `target`, each ending in a newline, a megabyte at a time. */
+function concatenateLines(files: string[], target: string): void {
+  const temporary = `${target}.${process.pid}.tmp`;
+  const out = openSync(temporary, 'w');
+  const buffer = Buffer.alloc(1 << 20);
+  try {
+    for (const file of files) {
+      const fd = openSync(file, 'r');
+      let last = 0x0a;
+      try {
+        for (let n; (n = readSync(fd, buffer, 0, buffer.length, null)) > 0; ) {
+          writeSync(out, buffer, 0, n);
+          last = buffer[n - 1]!;
+        }
+      } finally {
+        closeSync(fd);
+      }
+      if (last !== 0x0a) writeSync(out, '\n');
+    }
+  } finally {
+    closeSync(out);
+  }
+  renameSync(temporary, target);
+}
 
 /** `conform merge`: one run folder from many. */
 export async function mergeCommand(argv: string[], ctx: CliContext): Promise<number> {
@@ -36,15 +61,14 @@ export async function mergeCommand(argv: string[], ctx: CliContext): Promise<num
     const { config, baseDir } = await loadConfig(ctx.cwd, values.config);
     outDir = resolve(baseDir, config.reportsDir, merged.runId);
   }
-  // Journals in the order merge puts its inputs (start time, then run id), all read before anything is written.
+  // Journals in the order merge puts its inputs (start time, then run id), copied in chunks: a journal
+  // can be larger than any one string. Into a temporary file first, since the output may be an input.
   const runOf = new Map(runs.map((r) => [r.summary, r] as const));
   const journals = canonicalOrder(runs.map((r) => r.summary))
     .map((summary) => join(runOf.get(summary)!.dir, 'samples.jsonl'))
-    .filter((file) => existsSync(file))
-    .map((file) => readFileSync(file, 'utf8'))
-    .map((text) => (text === '' || text.endsWith('\n') ? text : `${text}\n`));
+    .filter((file) => existsSync(file));
   mkdirSync(outDir, { recursive: true });
-  if (journals.length) writeFileSync(join(outDir, 'samples.jsonl'), journals.join(''));
+  if (journals.length) concatenateLines(journals, join(outDir, 'samples.jsonl'));
   createJsonReporter().onRunEnd!(merged, outDir);
   const t = merged.totals;
   ctx.out(`merged ${runs.length} run(s): ${runs.map((r) => r.summary.runId).join(', ')}`);

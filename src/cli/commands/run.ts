@@ -7,12 +7,7 @@ import { buildSummary } from '../../core/summary.ts';
 import type { GoldenFile } from '../../core/types.ts';
 import { readGolden } from '../../record/golden-store.ts';
 import { createJournal } from '../../record/journal.ts';
-import { createConsoleReporter } from '../../reporters/console-reporter.ts';
-import { createJsonReporter } from '../../reporters/json-reporter.ts';
-import { createHtmlReporter } from '../../reporters/html-reporter.ts';
-import { createJunitReporter } from '../../reporters/junit-reporter.ts';
-import { createMarkdownReporter } from '../../reporters/markdown-reporter.ts';
-import type { Reporter } from '../../reporters/reporter.ts';
+import { createReporterSet } from '../../reporters/index.ts';
 import { executeRun } from '../../run/execute-run.ts';
 import { parseCommandArgs } from '../args.ts';
 import type { CliContext } from '../context.ts';
@@ -37,13 +32,8 @@ export async function runCommand(argv: string[], ctx: CliContext): Promise<numbe
   mkdirSync(prepared.runDir, { recursive: true });
   const journal = createJournal(prepared.runDir);
   journal.append({ type: 'run', schemaVersion: 1, runId: prepared.runId, conformVersion: CONFORM_VERSION, startedAt: prepared.startedAt.toISOString() });
-  const reporters: Reporter[] = [
-    createConsoleReporter({ write: ctx.out, progress: ctx.isTTY }),
-    createJsonReporter(),
-    createJunitReporter(),
-    createMarkdownReporter({ githubStepSummary: ctx.env.GITHUB_STEP_SUMMARY }),
-    createHtmlReporter({ goldens }),
-  ];
+  // Files first, the console last: its closing line points at what was written, and failures follow it.
+  const reporters = createReporterSet(['json', 'junit', 'markdown', 'html', 'console'], { write: ctx.out, progress: ctx.isTTY, githubStepSummary: ctx.env.GITHUB_STEP_SUMMARY, goldens });
   const interrupt = interruptSignal(ctx);
   try {
     const { backends, results } = await executeRun({
@@ -58,11 +48,7 @@ export async function runCommand(argv: string[], ctx: CliContext): Promise<numbe
       mode: 'compare',
       journal,
       signal: interrupt.signal,
-      hooks: {
-        onBackendProgress: (b, line) => reporters.forEach((r) => r.onBackendProgress?.(b, line)),
-        onBackendReady: (run) => reporters.forEach((r) => r.onBackendReady?.(run)),
-        onResult: (result) => reporters.forEach((r) => r.onResult?.(result)),
-      },
+      hooks: reporters,
     });
     const summary = buildSummary({
       runId: prepared.runId,
@@ -73,9 +59,12 @@ export async function runCommand(argv: string[], ctx: CliContext): Promise<numbe
       suites: prepared.suites.map((s) => s.name),
       results,
     });
-    for (const reporter of reporters) reporter.onRunEnd?.(summary, prepared.runDir);
+    const failures = reporters.end(summary, prepared.runDir);
+    for (const { line } of failures) ctx.err(`conform run: ${line}`);
     if (interrupt.signal.aborted) return 130;
-    return exitCodeForCounts(summary.totals);
+    const code = exitCodeForCounts(summary.totals);
+    // A run whose reports did not all get written has not delivered, even if every case passed.
+    return failures.length && code === EXIT.ok ? EXIT.infrastructure : code;
   } finally {
     interrupt.dispose();
   }

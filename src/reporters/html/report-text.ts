@@ -6,6 +6,25 @@ import type { BackendRun, CaseResult, Counts, GoldenFile, RunSummary, Sample, St
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const hex4 = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 
+/** Longest output text, reasoning or argument string a report shows of one case (characters). */
+export const MAX_SHOWN_TEXT = 64 * 1024;
+/** Longest verdict message, error or reason a report shows. */
+export const MAX_SHOWN_MESSAGE = 2_000;
+/** Longest single token or name shown. */
+export const MAX_SHOWN_TOKEN = 200;
+
+/**
+ * The first `max` characters of a text (never half a surrogate pair), saying how much was left out.
+ * Reports show bounded excerpts; summary.json keeps every character.
+ */
+export function clip(text: string, max: number, note = true): string {
+  if (text.length <= max) return text;
+  let end = max;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${text.slice(0, end)}…${note ? ` (${(text.length - end).toLocaleString('en-US')} more characters; all of them are in summary.json)` : ''}`;
+}
+
 /** Model text for display: line breaks and tabs kept, every other control character (and lone surrogate) shown as \uXXXX. */
 export function visibleText(text: string): string {
   return text.replace(CONTROL, hex4);
