@@ -41,6 +41,17 @@ export interface ExecuteRunResult {
   results: CaseResult[];
 }
 
+/** Cases in a row that could not even open a connection before a backend counts as gone for this run. */
+export const UNREACHABLE_AFTER = 3;
+
+// No connection could be opened at all. A reset or a close once connected is trouble of that answer only.
+const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/** True when the runner, after its own retries, never got a connection to the server. */
+function couldNotConnect(sample: Sample | undefined): boolean {
+  return sample?.kind === 'crash' && sample.timings.firstByteMs === undefined && CONNECT_FAILURES.has(sample.error?.code ?? '');
+}
+
 function resultFor(item: PlanItem, verdicts: Verdict[], sample?: Sample): CaseResult {
   return { id: item.id, backend: item.backend.name, suite: item.suite.name, caseId: item.testCase.id, status: caseStatus(verdicts), sample, verdicts };
 }
@@ -132,6 +143,8 @@ async function runBackend(backend: BackendConfig, items: PlanItem[], run: Backen
         onProgress: (line) => options.hooks?.onBackendProgress?.(backend.name, line),
       });
       if (outcome.state !== 'ready') {
+        // Interrupted while starting: nothing was tried, so nothing is recorded and a resume starts it again.
+        if (options.signal?.aborted) return;
         run.state = outcome.state === 'unavailable' ? 'skipped' : 'crashed';
         run.reason = outcome.reason;
         options.journal.append({ type: 'backend', ...run });
@@ -149,22 +162,33 @@ async function runBackend(backend: BackendConfig, items: PlanItem[], run: Backen
     options.hooks?.onBackendReady?.(run);
     runner = runnerFor(backend, baseUrl!, apiKey);
     const send = runner;
+    // Only two things end a backend mid-run: the process conform launched died, or UNREACHABLE_AFTER cases
+    // in a row found nothing to connect to. A reset or a broken answer is an error of that case alone.
     let deathNote: string | undefined;
+    let connectFailures = 0;
+    const died = (process: LaunchedBackend) => {
+      run.state = 'crashed';
+      deathNote = `${backend.name} died mid-run (${process.exitDescription()}); log tail: ${process.logTail().split('\n').slice(-3).join(' | ')}`;
+      run.reason = deathNote;
+    };
     await pool(requestItems, backend.concurrency ?? 1, async (item) => {
       if (options.signal?.aborted) return;
+      if (!deathNote && launched && !launched.isAlive()) died(launched);
       if (deathNote) return record(resultFor(item, [{ check: 'backend', status: 'error', message: deathNote }]));
       const outcome = await runCase(item.testCase, caseContext(send));
+      // A case cut short by an interrupt has no result: a resumed run sends it again.
+      if (options.signal?.aborted) return;
       const sample = 'sample' in outcome ? outcome.sample : undefined;
-      if (sample?.kind === 'crash' && launched && !launched.isAlive()) {
-        run.state = 'crashed';
-        deathNote = `${backend.name} died mid-run (${launched.exitDescription()}); log tail: ${launched.logTail().split('\n').slice(-3).join(' | ')}`;
+      if (sample?.kind === 'crash' && launched && !launched.isAlive()) died(launched);
+      else if (!couldNotConnect(sample)) connectFailures = 0;
+      else if (++connectFailures >= UNREACHABLE_AFTER) {
+        run.state = 'unavailable';
+        deathNote = `${backend.name} is unreachable: ${UNREACHABLE_AFTER} cases in a row could not connect (${sample!.error!.message}); the remaining cases were not sent`;
         run.reason = deathNote;
-      } else if (sample?.kind === 'crash' && !launched) {
-        // A server we did not start and cannot reach after retries will not come back within this run.
-        deathNote = `${backend.name} is unreachable: ${sample.error?.message ?? 'connection failed'}`;
       }
       finish(item, outcome);
     });
+    if (run.state !== 'ran') options.journal.append({ type: 'backend', ...run });
   } finally {
     await launched?.stop();
   }
@@ -172,6 +196,8 @@ async function runBackend(backend: BackendConfig, items: PlanItem[], run: Backen
     if (options.signal?.aborted) break;
     options.hooks?.onBackendProgress?.(backend.name, `${item.testCase.id}: ${item.testCase.lifecycle?.start} start`);
     if (!runner) break; // the backend never came up; its lifecycle cases were already reported
-    finish(item, await runCase(item.testCase, caseContext(runner)));
+    const outcome = await runCase(item.testCase, caseContext(runner));
+    if (options.signal?.aborted) break;
+    finish(item, outcome);
   }
 }
