@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { caseStatus } from '../core/outcome.ts';
+import { redactSecrets } from '../core/redact.ts';
 import { resolveTolerance } from '../core/tolerance.ts';
 import { expandPlan, type PlanItem } from '../core/plan.ts';
 import type { BackendConfig, BackendRun, CaseResult, GoldenFile, Sample, Suite, Verdict } from '../core/types.ts';
@@ -83,7 +84,10 @@ export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRun
   const plan = expandPlan(options.backends, options.suites).filter(options.filter ?? (() => true));
   const backendRuns: BackendRun[] = [];
   const results: CaseResult[] = [];
-  const record = (result: CaseResult) => {
+  const secrets = Object.values(options.apiKeys).filter((key): key is string => typeof key === 'string' && key !== '');
+  const record = (raw: CaseResult) => {
+    // The runner redacts its own backend's key; every key is taken out again here, whatever produced the result.
+    const result = redactSecrets(raw, secrets);
     results.push(result);
     options.journal.append({ type: 'result', ...result });
     options.hooks?.onResult?.(result);
@@ -139,6 +143,7 @@ async function runBackend(backend: BackendConfig, items: PlanItem[], run: Backen
         modelPath: options.modelPath,
         logFile: run.logFile,
         env: options.env,
+        secrets: Object.values(options.apiKeys).filter((key): key is string => typeof key === 'string' && key !== ''),
         signal: options.signal,
         onProgress: (line) => options.hooks?.onBackendProgress?.(backend.name, line),
       });
