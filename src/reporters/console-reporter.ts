@@ -1,5 +1,5 @@
 import type { BackendRun, CaseResult, Counts, RunSummary } from '../core/types.ts';
-import { clip, MAX_SHOWN_MESSAGE } from './html/report-text.ts';
+import { clip, MAX_SHOWN_MESSAGE, resumedNote } from './html/report-text.ts';
 import type { Reporter } from './reporter.ts';
 
 export interface ConsoleReporterOptions {
@@ -72,6 +72,8 @@ export function createConsoleReporter({ write, progress }: ConsoleReporterOption
       }
       const t = summary.totals;
       write('');
+      if (summary.resumed?.length) write(resumedNote(summary));
+      if (summary.partial) write(`Partial run: ${summary.partial.recorded} of ${summary.partial.planned} planned cases have a result (${summary.partial.reason}); finish it with: conform run --resume ${runDir}`);
       write(`${t.pass} passed, ${t.fail} failed, ${t.error} errors, ${t.skip} skipped. Results: ${runDir}`);
     },
   };

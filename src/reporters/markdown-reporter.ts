@@ -1,7 +1,7 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackendRun, Counts, RunSummary } from '../core/types.ts';
-import { clip, decisiveVerdict, divergenceOf, formatMs, MAX_SHOWN_TOKEN, visibleText, visibleToken } from './html/report-text.ts';
+import { clip, decisiveVerdict, divergenceOf, formatMs, MAX_SHOWN_TOKEN, partialNote, resumedNote, visibleText, visibleToken } from './html/report-text.ts';
 import type { Reporter } from './reporter.ts';
 
 export interface MarkdownReporterOptions {
@@ -64,10 +64,11 @@ export function renderMarkdown(summary: RunSummary): string {
   const t = summary.totals;
   const headline = t.fail ? `❌ ${t.fail} conformance failure${t.fail === 1 ? '' : 's'}` : t.error ? `⚠️ ${t.error} infrastructure error${t.error === 1 ? '' : 's'}` : t.pass ? '✅ all cases passed' : '⏭️ nothing ran';
   const out: string[] = [
-    `## conform run ${mdText(summary.runId)}: ${headline}`,
+    `## conform run ${mdText(summary.runId)}: ${summary.partial ? '⏸️ partial, ' : ''}${headline}`,
     '',
     `**${t.pass} passed, ${t.fail} failed, ${t.error} errors, ${t.skip} skipped** · conform ${mdText(summary.conformVersion)} · started ${mdText(summary.startedAt)}`,
     '',
+    ...[partialNote(summary), resumedNote(summary)].filter(Boolean).flatMap((note) => [`> ${mdText(note)}`, '']),
     '### Backends',
     '',
     row(['backend', 'class', 'state', 'engine', 'device', 'spawn → healthy', 'healthy → first answer']),

@@ -8,6 +8,7 @@ import { judgeSample } from './judge.ts';
 import { runCase, type CaseOutcome } from './run-case.ts';
 import { launchBackend, type LaunchedBackend } from '../launch/launch-backend.ts';
 import type { Journal } from '../record/journal.ts';
+import { continuedBackend } from '../record/run-journal.ts';
 import { createOpenAiHttpRunner } from '../runners/openai-http-runner.ts';
 import { presetOf } from '../runners/presets.ts';
 import { probeIdentity } from '../runners/probe-identity.ts';
@@ -35,6 +36,11 @@ export interface ExecuteRunOptions {
   journal: Journal;
   hooks?: RunHooks;
   signal?: AbortSignal;
+  /**
+   * What the run being resumed already journaled: its cases are not sent again, its samples are there
+   * for checks that compare with an earlier case (matches-case), and its backends carry over.
+   */
+  recorded?: { results: CaseResult[]; backends: BackendRun[] };
 }
 
 export interface ExecuteRunResult {
@@ -81,9 +87,12 @@ async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<voi
  * fresh processes of their own.
  */
 export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRunResult> {
-  const plan = expandPlan(options.backends, options.suites).filter(options.filter ?? (() => true));
+  const fullPlan = expandPlan(options.backends, options.suites).filter(options.filter ?? (() => true));
+  const recorded = options.recorded ?? { results: [], backends: [] };
+  const done = new Set(recorded.results.map((r) => r.id));
+  const plan = fullPlan.filter((item) => !done.has(item.id));
   const backendRuns: BackendRun[] = [];
-  const results: CaseResult[] = [];
+  const results: CaseResult[] = [...recorded.results];
   const secrets = Object.values(options.apiKeys).filter((key): key is string => typeof key === 'string' && key !== '');
   const record = (raw: CaseResult) => {
     // The runner redacts its own backend's key; every key is taken out again here, whatever produced the result.
@@ -94,13 +103,29 @@ export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRun
   };
   for (const backend of options.backends) {
     const items = plan.filter((item) => item.backend.name === backend.name);
-    if (items.length === 0) continue;
-    if (options.signal?.aborted) break;
+    const before = recorded.backends.find((b) => b.name === backend.name);
+    if (items.length === 0 || options.signal?.aborted) {
+      if (before) backendRuns.push(before);
+      continue;
+    }
     const run: BackendRun = { name: backend.name, class: backend.class, state: 'ran', identity: {}, tolerance: resolveTolerance(backend.class, backend.tolerance) };
-    backendRuns.push(run);
-    await runBackend(backend, items, run, options, record);
+    await runBackend(backend, items, run, options, record, recorded.results.filter((r) => r.backend === backend.name));
+    backendRuns.push(before ? continuedBackend(before, run) : run);
   }
+  // In the order an uninterrupted run with one request at a time records them, whatever was resumed or concurrent.
+  const order = executionOrder(fullPlan, options.backends);
+  results.sort((a, b) => (order.get(a.id) ?? Infinity) - (order.get(b.id) ?? Infinity));
   return { backends: backendRuns, results };
+}
+
+/** Plan position by id: backend by backend, its request cases in plan order, then its lifecycle cases. */
+function executionOrder(plan: PlanItem[], backends: BackendConfig[]): Map<string, number> {
+  const order = new Map<string, number>();
+  for (const backend of backends) {
+    const mine = plan.filter((item) => item.backend.name === backend.name);
+    for (const item of [...mine.filter((i) => i.testCase.endpoint !== 'lifecycle'), ...mine.filter((i) => i.testCase.endpoint === 'lifecycle')]) order.set(item.id, order.size);
+  }
+  return order;
 }
 
 function runnerFor(backend: BackendConfig, baseUrl: string, apiKey: string | undefined): Runner {
@@ -118,11 +143,17 @@ function runnerFor(backend: BackendConfig, baseUrl: string, apiKey: string | und
   });
 }
 
-async function runBackend(backend: BackendConfig, items: PlanItem[], run: BackendRun, options: ExecuteRunOptions, record: (r: CaseResult) => void): Promise<void> {
+async function runBackend(backend: BackendConfig, items: PlanItem[], run: BackendRun, options: ExecuteRunOptions, record: (r: CaseResult) => void, recorded: CaseResult[]): Promise<void> {
   let launched: LaunchedBackend | undefined;
   let baseUrl = backend.baseUrl;
   const apiKey = backend.apiKeyEnv ? options.apiKeys[backend.name] : undefined;
   const samplesBySuite = new Map<string, Map<string, Sample>>();
+  // A resumed run's earlier samples are siblings as they were in the run it continues.
+  for (const r of recorded) {
+    if (!r.sample) continue;
+    const siblings = samplesBySuite.get(r.suite) ?? new Map<string, Sample>();
+    samplesBySuite.set(r.suite, siblings.set(r.caseId, r.sample));
+  }
   let runner: Runner | undefined;
   const caseContext = (runner: Runner) => ({ backend, identity: run.identity, runner, runDir: options.runDir, modelPath: options.modelPath, env: options.env, signal: options.signal });
   const finish = (item: PlanItem, outcome: CaseOutcome) => {

@@ -50,7 +50,7 @@ export async function mergeCommand(argv: string[], ctx: CliContext): Promise<num
   // The same folder named twice (a glob and a path) is one input, not a duplicate.
   const byFile = new Map<string, RunOnDisk>();
   for (const path of positionals) {
-    const run = readRunSummary(path, ctx.cwd);
+    const run = readRunSummary(path, ctx.cwd, { partial: true });
     byFile.set(run.file, run);
   }
   const runs = [...byFile.values()];
@@ -73,6 +73,7 @@ export async function mergeCommand(argv: string[], ctx: CliContext): Promise<num
   const t = merged.totals;
   ctx.out(`merged ${runs.length} run(s): ${runs.map((r) => r.summary.runId).join(', ')}`);
   ctx.out(`${merged.backends.map((b) => b.name).join(', ')}: ${t.pass} passed, ${t.fail} failed, ${t.error} errors, ${t.skip} skipped`);
+  if (merged.partial) ctx.out(`partial: ${merged.partial.recorded} of ${merged.partial.planned} planned cases have a result (${merged.partial.reason})`);
   ctx.out(`Results: ${outDir}${basename(outDir) === merged.runId ? '' : ` (run id ${merged.runId})`}`);
   return EXIT.ok;
 }

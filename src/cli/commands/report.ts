@@ -55,7 +55,9 @@ export async function reportCommand(argv: string[], ctx: CliContext): Promise<nu
   if (positionals.length > 1) throw new ConformError('USAGE', `one run folder at a time, got ${positionals.length}. See "conform report --help".`);
   const names = reporterNames(values.reporter);
   const { config, baseDir } = await loadConfig(ctx.cwd, values.config);
-  const { summary, dir } = readRunSummary(positionals[0] ?? newestRunFolder(resolve(baseDir, config.reportsDir)), ctx.cwd);
+  // A run killed before it finished is reported too, from its journal, and marked partial.
+  const { summary, dir } = readRunSummary(positionals[0] ?? newestRunFolder(resolve(baseDir, config.reportsDir)), ctx.cwd, { partial: true });
+  if (summary.partial) ctx.err(`conform report: run ${summary.runId} is partial: ${summary.partial.recorded} of ${summary.partial.planned} cases have a result (${summary.partial.reason})`);
   const goldens = names.includes('html') ? goldensFor(summary, resolve(baseDir, config.goldenDir), ctx) : undefined;
   const failures = createReporterSet(names, { write: ctx.out, progress: false, githubStepSummary: ctx.env.GITHUB_STEP_SUMMARY, goldens }).end(summary, dir);
   const written = names.filter((n) => n !== 'console' && !failures.some((f) => f.name === n)).map((n) => REPORTER_OUTPUT[n]);

@@ -6,7 +6,7 @@ import { firstDivergence, sameToken } from '../../assertions/tokens.ts';
 import type { BackendRun, CaseResult, Counts, GoldenFile, RunSummary, Sample, Status, TokenStep, ToolCall, Verdict } from '../../core/types.ts';
 import { cdfChart, coldStartChart, ttftChart } from './report-charts.ts';
 import type { BackendRow, CaseRow, Chart, Chip, CountsCell, DivergenceRow, ProblemRow, ReportModel, ReportModelOptions, TokenDiff, ToolCallRow, ToolDiff, TopRow, VerdictRow } from './report-model-types.ts';
-import { clip, decisiveVerdict, divergenceOf, formatLogprob, formatMs, formatProb, formatValue, MAX_SHOWN_MESSAGE, MAX_SHOWN_TEXT, MAX_SHOWN_TOKEN, visibleText, visibleToken, type DivergenceInfo } from './report-text.ts';
+import { clip, decisiveVerdict, divergenceOf, formatLogprob, formatMs, formatProb, formatValue, MAX_SHOWN_MESSAGE, MAX_SHOWN_TEXT, MAX_SHOWN_TOKEN, partialNote, resumedNote, visibleText, visibleToken, type DivergenceInfo } from './report-text.ts';
 
 export type { ReportModel, ReportModelOptions } from './report-model-types.ts';
 
@@ -356,6 +356,8 @@ export function buildReportModel(summary: RunSummary, options: ReportModelOption
     verdict,
     verdictCls,
     totals: { ...t, total: totalCount },
+    partialNote: partialNote(summary),
+    resumedNote: resumedNote(summary),
     totalPills: (['pass', 'fail', 'error', 'skip'] as const).map((k) => ({ cls: t[k] ? k : 'empty', text: `${t[k]} ${{ pass: 'passed', fail: 'failed', error: 'errors', skip: 'skipped' }[k]}` })),
     backends: runs.map((run) => backendRow(run, colors.get(run.name)!)),
     suites,

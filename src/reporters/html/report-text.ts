@@ -105,3 +105,17 @@ export function decisiveVerdict(result: CaseResult): Verdict | undefined {
     ?? result.verdicts.find((v) => v.check === 'greedy-divergence')
     ?? result.verdicts[0];
 }
+
+/** "Partial run: 12 of 30 planned cases have a result (interrupted …)", or '' for a finished run. */
+export function partialNote(summary: RunSummary): string {
+  const p = summary.partial;
+  return p ? `Partial run: ${p.recorded} of ${p.planned} planned cases have a result (${p.reason}); finish it with "conform run --resume <its folder>"` : '';
+}
+
+/** "Resumed once (…)", or '' for a run that ran in one go. */
+export function resumedNote(summary: RunSummary): string {
+  const r = summary.resumed;
+  if (!r?.length) return '';
+  const last = r.at(-1)!;
+  return `Resumed ${r.length === 1 ? 'once' : `${r.length} times`} after an interruption; the last resume (${last.at}) found ${last.recorded} results already recorded${r.some((x) => x.droppedPartialLine) ? ' and left out a journal line cut short by the kill' : ''}`;
+}
