@@ -352,4 +352,8 @@ export interface RunSummary {
   matrix: Record<string, Record<string, Counts>>;
   totals: Counts;
   results: CaseResult[];
+  /** Set when the run did not finish: interrupted, or killed and read back from its journal. */
+  partial?: { planned: number; recorded: number; reason: string };
+  /** Each `conform run --resume` that continued this run: when, and how many results it found recorded. */
+  resumed?: Array<{ at: string; recorded: number; droppedPartialLine?: boolean }>;
 }

@@ -1,4 +1,5 @@
 import type { BackendRun, CaseResult, Counts, RunSummary } from '../core/types.ts';
+import { clip, MAX_SHOWN_MESSAGE, resumedNote } from './html/report-text.ts';
 import type { Reporter } from './reporter.ts';
 
 export interface ConsoleReporterOptions {
@@ -10,8 +11,8 @@ export interface ConsoleReporterOptions {
 const seconds = (ms?: number) => (ms === undefined ? '?' : `${(ms / 1000).toFixed(1)} s`);
 
 function backendLine(run: BackendRun): string {
-  if (run.state === 'skipped') return `${run.name}: skipped: ${run.reason}`;
-  if (run.state === 'crashed' && !run.identity.engine) return `${run.name}: could not start: ${run.reason}`;
+  if (run.state === 'skipped') return `${run.name}: skipped: ${clip(run.reason ?? '', MAX_SHOWN_MESSAGE)}`;
+  if (run.state === 'crashed' && !run.identity.engine) return `${run.name}: could not start: ${clip(run.reason ?? '', MAX_SHOWN_MESSAGE)}`;
   const id = run.identity;
   const what = [id.engine, id.engineVersion, id.device && `device ${id.device}`].filter(Boolean).join(', ') || 'identity unknown';
   const cold = run.coldStart ? `; up in ${seconds(run.coldStart.spawnToHealthyMs)}, first answer after ${seconds(run.coldStart.healthyToFirstAnswerMs)} more` : '';
@@ -29,7 +30,7 @@ function matrixLines(summary: RunSummary): string[] {
 function divergenceNote(result: CaseResult): string | undefined {
   const verdict = result.verdicts.find((v) => v.check === 'greedy-divergence');
   const index = verdict?.details?.divergenceIndex;
-  return typeof index === 'number' && index >= 0 ? `${result.backend}/${result.suite}/${result.caseId}: ${verdict!.message}` : undefined;
+  return typeof index === 'number' && index >= 0 ? `${result.backend}/${result.suite}/${result.caseId}: ${clip(verdict!.message, MAX_SHOWN_MESSAGE)}` : undefined;
 }
 
 /** The human view: progress while backends start, then the backend × suite matrix, divergences and every failure. */
@@ -66,11 +67,13 @@ export function createConsoleReporter({ write, progress }: ConsoleReporterOption
         write('Failures and errors:');
         for (const r of problems) {
           const v = r.verdicts.find((x) => x.status === r.status)!;
-          write(`  ${r.status.toUpperCase()} ${r.backend}/${r.suite}/${r.caseId} [${v.check}]: ${v.message}`);
+          write(`  ${r.status.toUpperCase()} ${r.backend}/${r.suite}/${r.caseId} [${v.check}]: ${clip(v.message, MAX_SHOWN_MESSAGE)}`);
         }
       }
       const t = summary.totals;
       write('');
+      if (summary.resumed?.length) write(resumedNote(summary));
+      if (summary.partial) write(`Partial run: ${summary.partial.recorded} of ${summary.partial.planned} planned cases have a result (${summary.partial.reason}); finish it with: conform run --resume ${runDir}`);
       write(`${t.pass} passed, ${t.fail} failed, ${t.error} errors, ${t.skip} skipped. Results: ${runDir}`);
     },
   };

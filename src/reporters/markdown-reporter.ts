@@ -1,7 +1,7 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackendRun, Counts, RunSummary } from '../core/types.ts';
-import { decisiveVerdict, divergenceOf, formatMs, visibleText, visibleToken } from './html/report-text.ts';
+import { clip, decisiveVerdict, divergenceOf, formatMs, MAX_SHOWN_TOKEN, partialNote, resumedNote, visibleText, visibleToken } from './html/report-text.ts';
 import type { Reporter } from './reporter.ts';
 
 export interface MarkdownReporterOptions {
@@ -14,6 +14,8 @@ export interface MarkdownReporterOptions {
 
 /** Longest table a section gets; the step summary is capped at 1 MiB and nobody reads row 500. */
 const MAX_ROWS = 100;
+/** Longest text of one table cell (characters). */
+const MAX_CELL = 500;
 
 /**
  * Text safe in a GitHub-flavoured table cell: control characters shown as \uXXXX, line breaks folded, HTML
@@ -21,7 +23,8 @@ const MAX_ROWS = 100;
  * backslash-escaped.
  */
 export function mdText(value: string): string {
-  return visibleText(value)
+  // A table cell is a line someone reads: clipped first, so no huge message is escaped whole.
+  return visibleText(clip(value, MAX_CELL))
     .replace(/\r\n|\r|\n/g, ' ')
     .replace(/[\\`*_[\]|~]/g, (c) => `\\${c}`)
     .replace(/&/g, '&amp;')
@@ -61,10 +64,11 @@ export function renderMarkdown(summary: RunSummary): string {
   const t = summary.totals;
   const headline = t.fail ? `❌ ${t.fail} conformance failure${t.fail === 1 ? '' : 's'}` : t.error ? `⚠️ ${t.error} infrastructure error${t.error === 1 ? '' : 's'}` : t.pass ? '✅ all cases passed' : '⏭️ nothing ran';
   const out: string[] = [
-    `## conform run ${mdText(summary.runId)}: ${headline}`,
+    `## conform run ${mdText(summary.runId)}: ${summary.partial ? '⏸️ partial, ' : ''}${headline}`,
     '',
     `**${t.pass} passed, ${t.fail} failed, ${t.error} errors, ${t.skip} skipped** · conform ${mdText(summary.conformVersion)} · started ${mdText(summary.startedAt)}`,
     '',
+    ...[partialNote(summary), resumedNote(summary)].filter(Boolean).flatMap((note) => [`> ${mdText(note)}`, '']),
     '### Backends',
     '',
     row(['backend', 'class', 'state', 'engine', 'device', 'spawn → healthy', 'healthy → first answer']),
@@ -96,7 +100,7 @@ export function renderMarkdown(summary: RunSummary): string {
         mdText(`${r.backend}/${r.suite}/${r.caseId}`),
         String(d.index),
         d.kind === 'near-tie' ? '🟡 near-tie' : `🔴 ${d.kind}`,
-        d.golden && d.got ? `${mdText(visibleToken(d.golden.token))} → ${mdText(visibleToken(d.got.token))}` : '—',
+        d.golden && d.got ? `${mdText(visibleToken(clip(d.golden.token, MAX_SHOWN_TOKEN, false)))} → ${mdText(visibleToken(clip(d.got.token, MAX_SHOWN_TOKEN, false)))}` : '—',
         d.gap !== undefined ? d.gap.toFixed(3) : '—',
         mdText(d.verdict.message),
       ]),

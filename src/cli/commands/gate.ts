@@ -91,7 +91,7 @@ export async function gateCommand(argv: string[], ctx: CliContext): Promise<numb
     true,
   );
   if (values.help) return ctx.out(GATE_HELP), EXIT.ok;
-  if (positionals.length > 1) throw new ConformError('USAGE', `conform gate: one run folder at most, got ${positionals.length}; merge shards first with "conform merge". See "conform gate --help".`);
+  if (positionals.length > 1) throw new ConformError('USAGE', `one run folder at most, got ${positionals.length}; merge shards first with "conform merge". See "conform gate --help".`);
   let loaded: LoadedConfig | undefined;
   const project = async () => (loaded ??= await loadConfig(ctx.cwd, values.config));
 
