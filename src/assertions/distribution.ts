@@ -234,6 +234,7 @@ const pct = (x: number, digits = 2): string => `${(x * 100).toFixed(digits)}%`;
 export const distribution: Comparator = {
   kind: CHECK,
   needsReference: true,
+  needsSamePrompt: true,
   compare({ sample, reference, spec }): Verdict {
     if (!reference) throw new Error(`${CHECK} needs a reference`);
     const options = distributionOptions(spec);

@@ -179,6 +179,8 @@ export interface BackendIdentity {
   modelSha256?: string;
   /** Tokens the server holds per request, where it says. */
   contextSize?: number;
+  /** What the server says about the weights it serves: tells two models apart where no sha256 is given. */
+  modelFingerprint?: { vocabSize?: number; parameters?: number; embeddingWidth?: number; trainedContext?: number; bytes?: number };
 }
 
 export interface TopLogprob {
@@ -192,6 +194,8 @@ export interface TokenStep {
   token: string;
   logprob?: number;
   id?: number;
+  /** The token's UTF-8 bytes where the server gives them (llama.cpp's `bytes`): a token may hold part of a character. */
+  bytes?: number[];
   top: TopLogprob[];
 }
 
@@ -234,6 +238,8 @@ export interface Sample {
   error?: { message: string; status?: number; code?: string };
   /** For repeated cases: each distinct output and how many times it came back. */
   variants?: Array<{ text: string; tokenIds?: number[]; toolCalls?: string; count: number }>;
+  /** For repeated seeded sampling cases: the same request with other seeds, to tell an honoured seed from an ignored one. */
+  otherSeeds?: Array<{ seed: number; text: string; tokenIds?: number[]; toolCalls?: string }>;
   /** For agent cases: the loop as it happened. */
   agent?: AgentRecord;
   /** For lifecycle cases: how the backend came up. */
@@ -315,6 +321,8 @@ export interface GoldenProvenance {
   modelSha256?: string;
   conformVersion: string;
   recordedAt: string;
+  /** Cases the reference could not serve, by case id, with the one-line reason; golden-relative checks skip them and say why. */
+  unsupported?: Record<string, string>;
 }
 
 /** The approved samples of one suite, recorded on the reference backend. */

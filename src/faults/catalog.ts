@@ -1,3 +1,4 @@
+import { maxTokensIgnored, promptTruncated, reasoningMoved, seedDropped, textNotTokens } from './answer-faults.ts';
 import type { FaultDefinition } from './fault.ts';
 import { errorInStream, truncatedStream, ttftInflated, usageWrong } from './protocol-faults.ts';
 import { concurrentNondeterminism, outputLeak } from './state-faults.ts';
@@ -26,6 +27,11 @@ export const FAULTS: ReadonlyMap<string, FaultDefinition> = new Map(
     jsonSchemaIgnored,
     stopIgnored,
     seedIgnored,
+    seedDropped,
+    textNotTokens,
+    reasoningMoved,
+    maxTokensIgnored,
+    promptTruncated,
     usageWrong,
     ttftInflated,
     outputLeak,

@@ -5,6 +5,7 @@ import { FAULTS } from '../../src/faults/catalog.ts';
 import { calibrate, runSelftest } from '../../src/faults/selftest.ts';
 import type { CaseResult, GoldenFile, RunSummary, Suite } from '../../src/core/types.ts';
 import { loadSuites } from '../../src/suites/load-suites.ts';
+import { asRecordedNow } from './recorded-now.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const suites: Suite[] = loadSuites(['suites/*.yaml'], root);
@@ -17,7 +18,7 @@ function goldenRun(): RunSummary {
     for (const c of suite.cases)
       for (const backend of ['cpu', 'vulkan']) {
         const sample = goldens.get(suite.name)!.samples[c.id];
-        if (sample) results.push({ id: `${backend}/${suite.name}/${c.id}`, backend, suite: suite.name, caseId: c.id, status: 'pass', sample: structuredClone(sample), verdicts: [] });
+        if (sample) results.push({ id: `${backend}/${suite.name}/${c.id}`, backend, suite: suite.name, caseId: c.id, status: 'pass', sample: asRecordedNow(structuredClone(sample), c), verdicts: [] });
       }
   const empty = { pass: 0, fail: 0, error: 0, skip: 0 };
   return {
