@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackendRun, CaseResult, RunSummary, Verdict } from '../core/types.ts';
+import { sampleDeviationLine } from './deviations.ts';
 import type { Reporter } from './reporter.ts';
 
 export interface JunitReporterOptions {
@@ -47,17 +48,21 @@ function decisive(result: CaseResult): Verdict | undefined {
 function testcase(result: CaseResult, classname: string): string {
   const time = seconds(result.sample?.timings.endMs);
   const open = `    <testcase classname="${xmlAttr(classname)}" name="${xmlAttr(result.caseId)}" time="${time}"`;
-  if (result.status === 'pass') return `${open}/>`;
+  const deviations = sampleDeviationLine(result);
+  if (result.status === 'pass') return deviations ? `${open}>\n      <system-out>${xmlText(deviations)}</system-out>\n    </testcase>` : `${open}/>`;
   const v = decisive(result);
   const message = v ? `${v.check}: ${v.message}` : result.status;
   const body = result.verdicts.map(verdictLine);
   if (result.sample?.error) body.push(`sample ${result.sample.kind}${result.sample.error.status ? ` (HTTP ${result.sample.error.status})` : ''}: ${result.sample.error.message}`);
   const lines = [`${open}>`];
-  if (result.status === 'skip') lines.push(`      <skipped message="${xmlAttr(message)}"/>`);
-  else {
+  if (result.status === 'skip') {
+    lines.push(`      <skipped message="${xmlAttr(message)}"/>`);
+    if (deviations) lines.push(`      <system-out>${xmlText(deviations)}</system-out>`);
+  } else {
     const element = result.status === 'fail' ? 'failure' : 'error';
     lines.push(`      <${element} message="${xmlAttr(message)}" type="${xmlAttr(v?.check ?? result.status)}">${xmlText(body.join('\n'))}</${element}>`);
-    if (result.sample?.text) lines.push(`      <system-out>${xmlText(result.sample.text)}</system-out>`);
+    const out = [deviations, result.sample?.text].filter(Boolean).join('\n');
+    if (out) lines.push(`      <system-out>${xmlText(out)}</system-out>`);
   }
   lines.push('    </testcase>');
   return lines.join('\n');
