@@ -21,6 +21,17 @@ function describeDrift(drift: PrefixDrift, topK: number): string {
 /** A chosen token's logprob, or its list's best when the server gave no logprob of the token itself. */
 const chosenLogprob = (step: TokenStep) => step.logprob ?? step.top[0]?.logprob ?? 0;
 
+/** True when the greedy sequences part at `index` in a near-tie: each side's token in the other's top-k, both gaps within the allowance. */
+export function isNearTie(reference: Sample, sample: Sample, index: number, tolerance: Tolerance): boolean {
+  const refStep = reference.tokens[index];
+  const gotStep = sample.tokens[index];
+  if (!refStep || !gotStep) return false;
+  const gotInRef = findInTopK(refStep, gotStep, tolerance.topK);
+  const refInGot = findInTopK(gotStep, refStep, tolerance.topK);
+  if (!gotInRef || !refInGot) return false;
+  return Math.max(chosenLogprob(refStep) - gotInRef.logprob, chosenLogprob(gotStep) - refInGot.logprob) <= tolerance.divergenceLogprobGap;
+}
+
 function judgeDivergence(reference: Sample, sample: Sample, index: number, tolerance: Tolerance): Verdict {
   const refStep = reference.tokens[index]!;
   const gotStep = sample.tokens[index]!;

@@ -34,6 +34,8 @@ export interface PrefixDrift {
   maxIndex: number | null;
   p50: number;
   p99: number;
+  /** Σ(a−b)² / Σa² over the compared logprobs, as llama.cpp's test-backend-ops scores a backend's op against the CPU's; 0 when nothing was compared. */
+  nmse: number;
 }
 
 /**
@@ -59,6 +61,7 @@ function insideOwnTopK(step: TokenStep, k: number): boolean {
 export function prefixDrift(a: TokenStep[], b: TokenStep[], end: number, topK: number): PrefixDrift & { deltas: number[] } {
   const excluded: DriftExclusions = { noLogprob: 0, forced: 0, outsideTopK: 0 };
   const deltas: number[] = [];
+  let squares = 0;
   let max = 0;
   let maxIndex: number | null = null;
   for (let i = 0; i < end; i++) {
@@ -71,9 +74,11 @@ export function prefixDrift(a: TokenStep[], b: TokenStep[], end: number, topK: n
     else {
       const delta = Math.abs(x.logprob - y.logprob);
       deltas.push(delta);
+      squares += x.logprob * x.logprob;
       if (maxIndex === null || delta > max) [max, maxIndex] = [delta, i];
     }
   }
   const q = (p: number) => (deltas.length ? quantile(deltas, p) : 0);
-  return { shared: end, compared: deltas.length, excluded, max, maxIndex, p50: q(0.5), p99: q(0.99), deltas };
+  const nmse = squares > 0 ? deltas.reduce((n, d) => n + d * d, 0) / squares : 0;
+  return { shared: end, compared: deltas.length, excluded, max, maxIndex, p50: q(0.5), p99: q(0.99), nmse, deltas };
 }

@@ -211,6 +211,65 @@ describe('greedy-divergence: table', () => {
   });
 });
 
+describe('greedy-divergence: what a real peer taught (llama-server CPU vs Vulkan)', () => {
+  const classTolerance = resolveTolerance('software-gpu');
+  // A tool call under a grammar: conform serve reports the forced tokens renormalized (rank 0, near 0 nats),
+  // llama-server reports the model's raw logprob, −8 to −21 nats, with its own top-k that lacks the token.
+  const masked = (token: string, lp: number): TokenStep => ({ token, logprob: lp, top: [{ token, logprob: lp }, { token: '<unk>', logprob: -9999 }] });
+  const raw = (token: string, lp: number): TokenStep => ({ token, logprob: lp, top: [{ token: ' the', logprob: -1 }, { token: ' a', logprob: -2 }, { token: ' of', logprob: -3 }] });
+  const call = ['{"', 'name', '":"', 'get_weather', '"}'];
+
+  it('leaves grammar-forced tokens out of the drift, however far their logprobs lie, and says how many', () => {
+    const golden = tokenSample(call.map((t) => masked(t, -0.01)));
+    const peer = tokenSample(call.map((t, i) => raw(t, -8 - 3 * i)));
+    const v = compare(golden, peer, classTolerance);
+    expect(v.status).toBe('pass');
+    expect(v.details?.prefixDrift).toMatchObject({ shared: 5, compared: 0, excluded: { forced: 5, outsideTopK: 0, noLogprob: 0 } });
+    expect(v.message).toContain('5 grammar-forced left out');
+  });
+
+  it('an identical tool call with 0.85 nats of drift on one forced token passes (smoke/tool-call-required)', () => {
+    const golden = tokenSample(call.map((t) => raw(t, -12)));
+    const peer = tokenSample(call.map((t, i) => raw(t, i === 3 ? -12.85 : -12)));
+    expect(compare(golden, peer, classTolerance).status).toBe('pass');
+    // The old rule, every shared position, saw 0.85 nats and failed it.
+    expect(Math.abs(peer.tokens[3]!.logprob! - golden.tokens[3]!.logprob!)).toBeCloseTo(0.85, 9);
+  });
+
+  it('leaves out a token inside one side’s top-k only', () => {
+    const top5 = (lp: number): TokenStep => step('q', lp, [['a', -0.1], ['b', -0.2], ['c', -0.3], ['d', -0.4], ['q', lp]]);
+    const top6 = (lp: number): TokenStep => step('q', lp, [['a', -0.1], ['b', -0.2], ['c', -0.3], ['d', -0.4], ['e', -0.45], ['q', lp]]);
+    const v = compare(tokenSample([top5(-0.5)]), tokenSample([top6(-1.4)]), classTolerance);
+    expect(v.status).toBe('pass');
+    expect(v.details?.prefixDrift).toMatchObject({ compared: 0, excluded: { outsideTopK: 1 } });
+  });
+
+  it('passes the rank-1/rank-2 swap 0.316 nats apart at the class tolerance; the old 0.25 called it confident', () => {
+    const golden = tokenSample([step('a', -0.1), step('x', -0.55, [['x', -0.55], ['y', -0.866], ['w', -2]])]);
+    const peer = tokenSample([step('a', -0.1), step('y', -0.706, [['y', -0.706], ['x', -0.71], ['w', -2]])]);
+    const v = compare(golden, peer, classTolerance);
+    expect(v.status).toBe('pass');
+    expect(v.details?.gap as number).toBeCloseTo(0.316, 9);
+    expect(v.message).toContain('near-tie flip at token 1');
+    expect(compare(golden, peer, { ...classTolerance, divergenceLogprobGap: 0.25 }).message).toContain('confident flip');
+  });
+
+  it('still fails ±0.6 nats of drift on tokens both sides rank in their top-k', () => {
+    const golden = tokenSample(['a', 'b', 'c'].map((t) => step(t, -0.9, [[t, -0.9], ['z', -2]])));
+    const noisy = tokenSample(['a', 'b', 'c'].map((t, i) => step(t, -0.9 + (i % 2 ? 0.6 : -0.6), [[t, -0.9 + (i % 2 ? 0.6 : -0.6)], ['z', -2]])));
+    const v = compare(golden, noisy, classTolerance);
+    expect(v.status).toBe('fail');
+    expect(v.message).toMatch(/^logprobs drift over the shared prefix: max 0\.600 at token 0, p99 0\.600 over 3 of 3 shared positions, above 0\.25 nats$/);
+  });
+
+  it('derives each class’s gap allowance as twice its drift allowance', () => {
+    for (const cls of ['default', 'cpu', 'software-gpu', 'gpu', 'rocm', 'npu']) {
+      const t = resolveTolerance(cls);
+      expect(t.divergenceLogprobGap, cls).toBeCloseTo(2 * t.prefixLogprobDelta, 12);
+    }
+  });
+});
+
 // --- Properties -------------------------------------------------------------------------------
 
 const VOCAB = ['a', 'b', 'c', 'd', 'e'];

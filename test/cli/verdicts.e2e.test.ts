@@ -8,7 +8,7 @@ import type { RunSummary, Verdict } from '../../src/core/types.ts';
 import { conform, makeProject, REPO } from '../helpers/conform-cli.ts';
 
 const SERVER = join(REPO, 'test', 'fixtures', 'servers', 'misbehaving-server.mjs');
-const MODES = ['honest', 'reasoning-moved', 'stale-text', 'seed-dropped', 'truncating', 'over-max-tokens', 'no-done', 'error-in-stream', 'empty-tool-id', 'other-model'];
+const MODES = ['honest', 'reasoning-moved', 'stale-text', 'seed-dropped', 'truncating', 'over-max-tokens', 'no-done', 'error-in-stream', 'empty-tool-id', 'other-model', 'forced-raw', 'rank-swap', 'noisy'];
 const LONG = Array.from({ length: 100 }, (_, i) => `word${i}`).join(' ');
 
 const SUITE = `suite: toy
@@ -37,7 +37,7 @@ cases:
     params:
       tools: [{ type: function, function: { name: get_time, parameters: { type: object, properties: {} } } }]
       tool_choice: { type: function, function: { name: get_time } }
-    checks: [{ kind: tool-call }]
+    checks: [{ kind: tool-call }, { kind: greedy-divergence }]
 `;
 
 const backend = (mode: string) => `  - { name: ${mode}, class: cpu, model: toy, launch: { command: "${process.execPath}", args: ["${SERVER}", "{port}", "${mode}"] } }`;
@@ -111,6 +111,22 @@ describe('conform run against servers that misbehave with 200', () => {
   it('item 9: golden from another model fails the model check once, and golden-relative checks do not pretend to compare', () => {
     expect(verdict('other-model', 'hello', 'model')!.message).toBe('golden was recorded with "toy" (sha256 aaaaaaaaaaaa…) on honest; this backend serves "toy" (sha256 bbbbbbbbbbbb…)');
     expect(verdict('other-model', 'hello', 'greedy-divergence')?.status).toBe('skip');
+  });
+
+  it('item 5: grammar-forced tokens at −8 to −21 nats are left out of the drift, and say so', () => {
+    const v = verdict('forced-raw', 'tool', 'greedy-divergence')!;
+    expect(v.status).toBe('pass');
+    expect(v.message).toMatch(/no divergence over 5 tokens; .* over 0 of 5 shared positions \(5 grammar-forced left out\)/);
+  });
+
+  it('item 5: a rank-1/rank-2 swap 0.316 nats apart is a near-tie at the class tolerance', () => {
+    const v = verdict('rank-swap', 'hello', 'greedy-divergence')!;
+    expect(v.status).toBe('pass');
+    expect(v.message).toMatch(/^near-tie flip at token 2: .*logprob gap 0\.31\d ≤ 0\.5 nats/);
+  });
+
+  it('item 5: ±0.6 nats of drift on tokens inside both top-k lists still fails', () => {
+    expect(verdict('noisy', 'hello', 'greedy-divergence')!.message).toMatch(/^logprobs drift over the shared prefix: max 0\.600 at token \d, p99 0\.600 over 8 of 8 shared positions, above 0\.25 nats$/);
   });
 
   it('item 6: protocol deviations appear in the console, summary.md and junit.xml', () => {
