@@ -246,6 +246,8 @@ export interface Sample {
   error?: { message: string; status?: number; code?: string };
   /** For repeated cases: each distinct output and how many times it came back. */
   variants?: Array<{ text: string; tokenIds?: number[]; toolCalls?: string; count: number }>;
+  /** For repeated seeded sampling cases: the same request with other seeds, to tell an honoured seed from an ignored one. */
+  otherSeeds?: Array<{ seed: number; text: string; tokenIds?: number[]; toolCalls?: string }>;
   /** For agent cases: the loop as it happened. */
   agent?: AgentRecord;
   /** For lifecycle cases: how the backend came up. */

@@ -1,5 +1,6 @@
 import type { BackendRun, CaseResult, Counts, RunSummary } from '../core/types.ts';
 import { clip, MAX_SHOWN_MESSAGE, resumedNote } from './html/report-text.ts';
+import { describeDeviation, deviationsByBackend } from './deviations.ts';
 import type { Reporter } from './reporter.ts';
 
 export interface ConsoleReporterOptions {
@@ -60,6 +61,12 @@ export function createConsoleReporter({ write, progress }: ConsoleReporterOption
         write('');
         write('Greedy divergences:');
         for (const line of divergences) write(`  ${line}`);
+      }
+      const deviations = deviationsByBackend(summary);
+      if (deviations.length) {
+        write('');
+        write('Protocol deviations (answered, but not as the OpenAI API says):');
+        for (const { backend, kinds } of deviations) write(`  ${backend}: ${kinds.map((d) => describeDeviation(d)).join('; ')}`);
       }
       const problems = summary.results.filter((r) => r.status === 'fail' || r.status === 'error');
       if (problems.length) {

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { BackendRun, CaseResult, RunSummary, Verdict } from '../core/types.ts';
 import { writeFileInPieces } from '../record/json-writer.ts';
 import { clip, MAX_SHOWN_MESSAGE, MAX_SHOWN_TEXT } from './html/report-text.ts';
+import { sampleDeviationLine } from './deviations.ts';
 import type { Reporter } from './reporter.ts';
 
 export interface JunitReporterOptions {
@@ -48,18 +49,22 @@ function decisive(result: CaseResult): Verdict | undefined {
 function testcase(result: CaseResult, classname: string): string {
   const time = seconds(result.sample?.timings.endMs);
   const open = `    <testcase classname="${xmlAttr(classname)}" name="${xmlAttr(result.caseId)}" time="${time}"`;
-  if (result.status === 'pass') return `${open}/>`;
+  const deviations = sampleDeviationLine(result);
+  if (result.status === 'pass') return deviations ? `${open}>\n      <system-out>${xmlText(deviations)}</system-out>\n    </testcase>` : `${open}/>`;
   const v = decisive(result);
   const message = v ? `${v.check}: ${clip(v.message, MAX_SHOWN_MESSAGE)}` : result.status;
   const body = result.verdicts.map(verdictLine);
   if (result.sample?.error) body.push(`sample ${result.sample.kind}${result.sample.error.status ? ` (HTTP ${result.sample.error.status})` : ''}: ${clip(result.sample.error.message, MAX_SHOWN_MESSAGE)}`);
   const lines = [`${open}>`];
-  if (result.status === 'skip') lines.push(`      <skipped message="${xmlAttr(message)}"/>`);
-  else {
+  if (result.status === 'skip') {
+    lines.push(`      <skipped message="${xmlAttr(message)}"/>`);
+    if (deviations) lines.push(`      <system-out>${xmlText(deviations)}</system-out>`);
+  } else {
     const element = result.status === 'fail' ? 'failure' : 'error';
     lines.push(`      <${element} message="${xmlAttr(message)}" type="${xmlAttr(v?.check ?? result.status)}">${xmlText(body.join('\n'))}</${element}>`);
     // Clipped before escaping: the whole text is in summary.json, and escaping a huge body would copy it again.
-    if (result.sample?.text) lines.push(`      <system-out>${xmlText(clip(result.sample.text, MAX_SHOWN_TEXT))}</system-out>`);
+    const out = [deviations, result.sample?.text ? clip(result.sample.text, MAX_SHOWN_TEXT) : undefined].filter(Boolean).join('\n');
+    if (out) lines.push(`      <system-out>${xmlText(out)}</system-out>`);
   }
   lines.push('    </testcase>');
   return lines.join('\n');

@@ -2,6 +2,7 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackendRun, Counts, RunSummary } from '../core/types.ts';
 import { clip, decisiveVerdict, divergenceOf, formatMs, MAX_SHOWN_TOKEN, partialNote, resumedNote, visibleText, visibleToken } from './html/report-text.ts';
+import { deviationsByBackend } from './deviations.ts';
 import type { Reporter } from './reporter.ts';
 
 export interface MarkdownReporterOptions {
@@ -106,6 +107,13 @@ export function renderMarkdown(summary: RunSummary): string {
       ]),
     );
     out.push(...capped(lines, divergences.length, 'divergences'));
+  }
+
+  const deviations = deviationsByBackend(summary).flatMap(({ backend, kinds }) => kinds.map((d) => ({ backend, d })));
+  if (deviations.length) {
+    out.push('', '### Protocol deviations', '', row(['backend', 'deviation', 'samples', 'cases']), row(['---', '---', '---:', '---']));
+    const lines = deviations.slice(0, MAX_ROWS).map(({ backend, d }) => row([`**${mdText(backend)}**`, mdText(d.kind), String(d.count), mdText(d.cases.slice(0, 5).join(', ') + (d.cases.length > 5 ? ` and ${d.cases.length - 5} more` : ''))]));
+    out.push(...capped(lines, deviations.length, 'deviation kinds'));
   }
 
   const problems = summary.results.filter((r) => r.status === 'fail' || r.status === 'error');

@@ -66,12 +66,12 @@ function resultFor(item: PlanItem, verdicts: Verdict[], sample?: Sample): CaseRe
   return { id: item.id, backend: item.backend.name, suite: item.suite.name, caseId: item.testCase.id, status: caseStatus(verdicts), sample, verdicts };
 }
 
-function judge(item: PlanItem, sample: Sample, options: ExecuteRunOptions, siblings: ReadonlyMap<string, Sample>): Verdict[] {
+function judge(item: PlanItem, sample: Sample, options: ExecuteRunOptions, siblings: ReadonlyMap<string, Sample>, identity: BackendRun['identity']): Verdict[] {
   if (options.mode === 'record')
     return sample.kind === 'ok'
       ? [{ check: 'record', status: 'pass', message: 'recorded as golden' }]
       : [{ check: 'record', status: 'error', message: `${sample.kind}: ${sample.error?.message ?? ''}` }];
-  return judgeSample({ testCase: item.testCase, sample, golden: options.goldens.get(item.suite.name), backend: item.backend, siblings });
+  return judgeSample({ testCase: item.testCase, sample, golden: options.goldens.get(item.suite.name), backend: item.backend, siblings, identity });
 }
 
 /** Runs items with at most `limit` in flight, in plan order. */
@@ -167,7 +167,7 @@ async function runBackend(backend: BackendConfig, items: PlanItem[], run: Backen
     if ('skip' in outcome) return record(resultFor(item, [{ check: 'requirements', status: 'skip', message: outcome.skip }]));
     const siblings = samplesBySuite.get(item.suite.name) ?? new Map<string, Sample>();
     samplesBySuite.set(item.suite.name, siblings);
-    record(resultFor(item, judge(item, outcome.sample, options, siblings), outcome.sample));
+    record(resultFor(item, judge(item, outcome.sample, options, siblings, run.identity), outcome.sample));
     siblings.set(item.testCase.id, outcome.sample);
   };
   const lifecycleItems = items.filter((item) => item.testCase.endpoint === 'lifecycle');
