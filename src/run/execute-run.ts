@@ -33,7 +33,7 @@ export interface ExecuteRunOptions {
   /** API keys by backend name, already read from the environment by the CLI. */
   apiKeys: Record<string, string | undefined>;
   goldens: Map<string, GoldenFile | undefined>;
-  /** 'record' keeps samples for golden and judges nothing. */
+  /** 'record' keeps samples for golden and judges them only with the checks that need no golden. */
   mode: 'compare' | 'record';
   journal: Journal;
   hooks?: RunHooks;
@@ -67,11 +67,10 @@ function resultFor(item: PlanItem, verdicts: Verdict[], sample?: Sample): CaseRe
 }
 
 function judge(item: PlanItem, sample: Sample, options: ExecuteRunOptions, siblings: ReadonlyMap<string, Sample>, identity: BackendRun['identity']): Verdict[] {
-  if (options.mode === 'record')
-    return sample.kind === 'ok'
-      ? [{ check: 'record', status: 'pass', message: 'recorded as golden' }]
-      : [{ check: 'record', status: 'error', message: `${sample.kind}: ${sample.error?.message ?? ''}` }];
-  return judgeSample({ testCase: item.testCase, sample, golden: options.goldens.get(item.suite.name), backend: item.backend, siblings, identity });
+  if (options.mode === 'record' && sample.kind !== 'ok') return [{ check: 'record', status: 'error', message: `${sample.kind}: ${sample.error?.message ?? ''}` }];
+  // Recording judges without golden: the checks that need none say whether the sample is fit to be golden.
+  const golden = options.mode === 'record' ? undefined : options.goldens.get(item.suite.name);
+  return judgeSample({ testCase: item.testCase, sample, golden, backend: item.backend, siblings, identity });
 }
 
 /** Runs items with at most `limit` in flight, in plan order. */
