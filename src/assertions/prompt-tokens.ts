@@ -3,7 +3,9 @@
 // message, answers something: later checks then blame kernels ("confident flip") for what the prompt caused.
 // Three things say how many tokens the prompt holds: golden's usage.prompt_tokens (same model, same case),
 // the words sent (no tokenizer conform knows puts two whitespace-separated words in one token, so half the
-// word count is a floor with room to spare), and the backend's context size for messages.
+// word count is a floor with room to spare), and the backend's context size for messages. Tools offered with
+// a tool_choice other than "none" must be in the prompt too, or the model cannot call them: llama-server
+// silently leaves them out for a chat template without tool support, and its answer then looks like any other.
 
 import type { Case, Verdict } from '../core/types.ts';
 import type { Comparator } from './comparator.ts';
@@ -12,6 +14,20 @@ const CHECK = 'prompt-tokens';
 
 /** Prompt tokens per whitespace-separated word, at the least: a floor, where real tokenizers give 1 to 2. */
 export const MIN_TOKENS_PER_WORD = 0.5;
+
+/**
+ * Bytes of tool definitions per prompt token, at the most: English averages about 4 bytes a token in common
+ * BPE vocabularies and JSON fewer, so 8 leaves a wide margin for any tokenizer and template.
+ */
+export const MAX_TOOL_BYTES_PER_TOKEN = 8;
+
+/** The fewest prompt tokens that can hold the tools a case offers; 0 when none are offered or tool_choice is "none". */
+export function toolTokensFloor(testCase: Case): { bytes: number; floor: number } {
+  const tools = testCase.params.tools;
+  if (!tools?.length || testCase.params.tool_choice === 'none') return { bytes: 0, floor: 0 };
+  const bytes = Buffer.byteLength(JSON.stringify(tools.map((t) => t.function)));
+  return { bytes, floor: Math.floor(bytes / MAX_TOOL_BYTES_PER_TOKEN) };
+}
 
 /** Whitespace-separated words of what the case sends as prompt: message contents or the completion prompt. */
 export function promptWords(testCase: Case): number {
@@ -51,6 +67,13 @@ export const promptTokens: Comparator = {
       return fail(`the backend read ${got} prompt tokens, golden ${golden}: it ${how}; comparisons of tokens with golden are skipped, since they would judge the prompt, not the backend`);
     }
     if (got < floor) return fail(`the backend read ${got} prompt tokens of ${words} words sent (at least ${floor} tokens): it cut the prompt`);
+    const tools = toolTokensFloor(testCase);
+    if (tools.floor > 0 && got < floor + tools.floor)
+      return {
+        ...fail(`tools left out of the prompt: the backend read ${got} prompt tokens, too few for the messages (at least ${floor}) and the ${tools.bytes} bytes of tool definitions it was offered (at least ${tools.floor} more); the model could not see the tools`),
+        threshold: floor + tools.floor,
+        details: { ...details, toolBytes: tools.bytes, toolFloor: tools.floor },
+      };
     const versus = golden !== undefined ? `as golden` : `for ${words} words sent`;
     return { check: CHECK, status: 'pass', measured: got, threshold: golden ?? floor, message: `read ${got} prompt tokens, ${versus}${context !== undefined ? `; context ${context}` : ''}`, details };
   },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { promptTokens, promptWords } from '../../src/assertions/prompt-tokens.ts';
+import { promptTokens, promptWords, toolTokensFloor } from '../../src/assertions/prompt-tokens.ts';
 import type { Case, Sample } from '../../src/core/types.ts';
 import { chatCase, input, sample } from './samples.ts';
 
@@ -37,6 +37,20 @@ describe('prompt-tokens', () => {
     const v = judge(withPrompt(3884), withPrompt(13012), caseOf(words(10_000)), 4096);
     expect(v.status).toBe('fail');
     expect(v.message).toMatch(/^truncated prompt: the backend read 3884 prompt tokens of a prompt that needs 13012 \(golden read 13012\); its context holds 4096/);
+  });
+
+  it('fails tools that cannot be in the prompt (llama-server read 23 tokens for a question plus 754 bytes of tools), unless tool_choice is none', () => {
+    const tool = (name: string) => ({ type: 'function' as const, function: { name, description: `${name} for a city, in the local time zone`, parameters: { type: 'object', properties: { city: { type: 'string', enum: ['Lima', 'Oslo', 'Tokyo'] } }, required: ['city'] } } });
+    const offered = (tool_choice: Case['params']['tool_choice']): Case => chatCase({ messages: [{ role: 'user', content: 'What time is it in Lima?' }], params: { max_tokens: 16, tools: [tool('get_weather'), tool('get_time')], tool_choice } });
+    const { bytes, floor } = toolTokensFloor(offered('auto'));
+    expect(floor).toBe(Math.floor(bytes / 8));
+    expect(floor).toBeGreaterThan(23);
+    const v = judge(withPrompt(23), undefined, offered('auto'));
+    expect(v.status).toBe('fail');
+    expect(v.message).toMatch(/^tools left out of the prompt: the backend read 23 prompt tokens/);
+    expect(judge(withPrompt(23), undefined, offered('required')).status).toBe('fail');
+    expect(judge(withPrompt(23), undefined, offered('none')).status).toBe('pass');
+    expect(judge(withPrompt(3 + floor), undefined, offered('auto')).status).toBe('pass');
   });
 
   it('catches the same truncation without golden, from the words sent', () => {
