@@ -3,9 +3,10 @@
 // message, answers something: later checks then blame kernels ("confident flip") for what the prompt caused.
 // Three things say how many tokens the prompt holds: golden's usage.prompt_tokens (same model, same case),
 // the words sent (no tokenizer conform knows puts two whitespace-separated words in one token, so half the
-// word count is a floor with room to spare), and the backend's context size for messages. Tools offered with
-// a tool_choice other than "none" must be in the prompt too, or the model cannot call them: llama-server
-// silently leaves them out for a chat template without tool support, and its answer then looks like any other.
+// word count is a floor with room to spare), and the backend's context size for messages. Tools offered must
+// be in the prompt too (with tool_choice "none" as well: the OpenAI API still shows them to the model), or the
+// model cannot see them: llama-server silently leaves them out for a chat template without tool support, and
+// its answer then looks like any other.
 
 import type { Case, Verdict } from '../core/types.ts';
 import type { Comparator } from './comparator.ts';
@@ -21,10 +22,10 @@ export const MIN_TOKENS_PER_WORD = 0.5;
  */
 export const MAX_TOOL_BYTES_PER_TOKEN = 8;
 
-/** The fewest prompt tokens that can hold the tools a case offers; 0 when none are offered or tool_choice is "none". */
+/** The fewest prompt tokens that can hold the tools a case offers; 0 when it offers none. */
 export function toolTokensFloor(testCase: Case): { bytes: number; floor: number } {
   const tools = testCase.params.tools;
-  if (!tools?.length || testCase.params.tool_choice === 'none') return { bytes: 0, floor: 0 };
+  if (!tools?.length) return { bytes: 0, floor: 0 };
   const bytes = Buffer.byteLength(JSON.stringify(tools.map((t) => t.function)));
   return { bytes, floor: Math.floor(bytes / MAX_TOOL_BYTES_PER_TOKEN) };
 }
