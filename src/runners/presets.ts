@@ -17,6 +17,8 @@ export interface ServerPreset {
   streamingToolCalls: 'supported' | 'error' | 'unknown';
   /** One line per known quirk, each with where it was seen. */
   quirks: string[];
+  /** Path of its Prometheus metrics on the API's origin; null: it serves none. Unset: /metrics is tried. */
+  metricsPath?: string | null;
 }
 
 export const PRESETS: ReadonlyMap<string, ServerPreset> = new Map(
@@ -24,6 +26,7 @@ export const PRESETS: ReadonlyMap<string, ServerPreset> = new Map(
     [
       {
         name: 'conform',
+        metricsPath: '/metrics',
         title: 'conform serve (llama.cpp through node-llama-cpp)',
         healthPath: '/health',
         topLogprobsCap: 20,
@@ -34,6 +37,7 @@ export const PRESETS: ReadonlyMap<string, ServerPreset> = new Map(
       },
       {
         name: 'vllm',
+        metricsPath: '/metrics',
         title: 'vLLM (CUDA, ROCm, vllm-ascend, vllm-gaudi)',
         healthPath: '/health',
         topLogprobsCap: 20,
@@ -50,6 +54,7 @@ export const PRESETS: ReadonlyMap<string, ServerPreset> = new Map(
       },
       {
         name: 'sglang',
+        metricsPath: '/metrics',
         title: 'SGLang',
         healthPath: '/health',
         topLogprobsCap: 20,
@@ -60,6 +65,7 @@ export const PRESETS: ReadonlyMap<string, ServerPreset> = new Map(
       },
       {
         name: 'tgi',
+        metricsPath: '/metrics',
         title: 'Text Generation Inference',
         healthPath: '/health',
         topLogprobsCap: 5,
@@ -70,6 +76,7 @@ export const PRESETS: ReadonlyMap<string, ServerPreset> = new Map(
       },
       {
         name: 'llama-cpp',
+        metricsPath: '/metrics',
         title: "llama.cpp's llama-server",
         healthPath: '/health',
         logprobsFormat: 'openai+ids',
@@ -86,6 +93,7 @@ export const PRESETS: ReadonlyMap<string, ServerPreset> = new Map(
       },
       {
         name: 'ollama',
+        metricsPath: null,
         title: 'Ollama (OpenAI-compatible /v1)',
         healthPath: '/',
         logprobsFormat: 'none',
@@ -95,6 +103,7 @@ export const PRESETS: ReadonlyMap<string, ServerPreset> = new Map(
       },
       {
         name: 'ovms',
+        metricsPath: '/metrics',
         title: 'OpenVINO Model Server',
         healthPath: '/v2/health/ready',
         logprobsFormat: 'openai',
@@ -104,6 +113,7 @@ export const PRESETS: ReadonlyMap<string, ServerPreset> = new Map(
       },
       {
         name: 'mlx-lm',
+        metricsPath: null,
         title: 'MLX-LM server (mlx_lm.server)',
         healthPath: '/health',
         topLogprobsCap: 10,
@@ -114,6 +124,7 @@ export const PRESETS: ReadonlyMap<string, ServerPreset> = new Map(
       },
       {
         name: 'lmstudio',
+        metricsPath: null,
         title: 'LM Studio',
         healthPath: '/v1/models',
         logprobsFormat: 'none',
