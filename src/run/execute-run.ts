@@ -11,6 +11,7 @@ import { createOpenAiHttpRunner } from '../runners/openai-http-runner.ts';
 import { presetOf } from '../runners/presets.ts';
 import { probeIdentity } from '../runners/probe-identity.ts';
 import type { Runner } from '../runners/runner.ts';
+import { startBackendTelemetry, type BackendTelemetrySession } from '../telemetry/backend-telemetry.ts';
 
 export interface RunHooks {
   onBackendProgress?(backend: string, line: string): void;
@@ -81,7 +82,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRun
     const items = plan.filter((item) => item.backend.name === backend.name);
     if (items.length === 0) continue;
     if (options.signal?.aborted) break;
-    const run: BackendRun = { name: backend.name, class: backend.class, state: 'ran', identity: {}, tolerance: resolveTolerance(backend.class, backend.tolerance) };
+    const run: BackendRun = { name: backend.name, class: backend.class, state: 'ran', identity: {}, tolerance: resolveTolerance(backend.class, backend.tolerance), ...(backend.labels && { labels: backend.labels }) };
     backendRuns.push(run);
     await runBackend(backend, items, run, options, record);
   }
@@ -109,6 +110,7 @@ async function runBackend(backend: BackendConfig, items: PlanItem[], run: Backen
   const apiKey = backend.apiKeyEnv ? options.apiKeys[backend.name] : undefined;
   const samplesBySuite = new Map<string, Map<string, Sample>>();
   let runner: Runner | undefined;
+  let telemetry: BackendTelemetrySession | undefined;
   const caseContext = (runner: Runner) => ({ backend, identity: run.identity, runner, runDir: options.runDir, modelPath: options.modelPath, env: options.env, signal: options.signal });
   const finish = (item: PlanItem, outcome: CaseOutcome) => {
     if ('skip' in outcome) return record(resultFor(item, [{ check: 'requirements', status: 'skip', message: outcome.skip }]));
@@ -147,7 +149,8 @@ async function runBackend(backend: BackendConfig, items: PlanItem[], run: Backen
     run.identity = await probeIdentity(baseUrl!, apiKey);
     options.journal.append({ type: 'backend', ...run });
     options.hooks?.onBackendReady?.(run);
-    runner = runnerFor(backend, baseUrl!, apiKey);
+    telemetry = await startBackendTelemetry({ backend, baseUrl: baseUrl!, apiKey, env: options.env });
+    runner = telemetry.observe(runnerFor(backend, baseUrl!, apiKey));
     const send = runner;
     let deathNote: string | undefined;
     await pool(requestItems, backend.concurrency ?? 1, async (item) => {
@@ -166,6 +169,7 @@ async function runBackend(backend: BackendConfig, items: PlanItem[], run: Backen
       finish(item, outcome);
     });
   } finally {
+    if (telemetry) run.telemetry = await telemetry.finish();
     await launched?.stop();
   }
   for (const item of lifecycleItems) {
