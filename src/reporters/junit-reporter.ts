@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackendRun, CaseResult, RunSummary, Verdict } from '../core/types.ts';
 import type { Reporter } from './reporter.ts';
+import { telemetryProperties } from '../telemetry/report/telemetry-text.ts';
 
 export interface JunitReporterOptions {
   /** The `hostname` attribute of every testsuite; reporters do not look the machine up themselves. @default 'localhost' */
@@ -72,6 +73,7 @@ function properties(run: BackendRun | undefined, backend: string, suite: string)
     ['backend.reason', run?.reason],
     ...Object.entries(run?.identity ?? {}).map(([k, v]): [string, unknown] => [`identity.${k}`, v]),
     ...Object.entries(run?.coldStart ?? {}).map(([k, v]): [string, unknown] => [`coldStart.${k}`, v]),
+    ...telemetryProperties(run),
   ];
   const present = entries.filter(([, v]) => v !== undefined && v !== null && v !== '');
   return ['    <properties>', ...present.map(([k, v]) => `      <property name="${xmlAttr(k)}" value="${xmlAttr(String(v))}"/>`), '    </properties>'];

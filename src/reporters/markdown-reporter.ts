@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { BackendRun, Counts, RunSummary } from '../core/types.ts';
 import { decisiveVerdict, divergenceOf, formatMs, visibleText, visibleToken } from './html/report-text.ts';
 import type { Reporter } from './reporter.ts';
+import { telemetryMarkdown } from '../telemetry/report/telemetry-text.ts';
 
 export interface MarkdownReporterOptions {
   /**
@@ -70,6 +71,7 @@ export function renderMarkdown(summary: RunSummary): string {
     row(['backend', 'class', 'state', 'engine', 'device', 'spawn → healthy', 'healthy → first answer']),
     row(['---', '---', '---', '---', '---', '---:', '---:']),
     ...summary.backends.map((b) => row(backendCells(b))),
+    ...telemetryMarkdown(summary, mdText),
   ];
 
   const backends = [...new Set([...summary.backends.map((b) => b.name), ...Object.keys(summary.matrix)])];
