@@ -41,14 +41,15 @@ interface RepeatGroup {
   requests: RequestRecord[];
 }
 
-/** Runs of the same request sent one after another (each starting after the previous answer ended). */
+/** Runs of one case's same request sent one after another (each starting after the previous answer ended). */
 function serialRepeats(records: readonly RequestRecord[]): RepeatGroup[] {
   const ordered = [...records].sort((a, b) => a.startMs - b.startMs);
   const groups: RepeatGroup[] = [];
   for (const r of ordered) {
     const last = groups[groups.length - 1];
     const previous = last?.requests[last.requests.length - 1];
-    if (last && previous && previous.fingerprint === r.fingerprint && r.startMs >= previous.endMs) last.requests.push(r);
+    // One case's repeats: another case that happens to send the same request is not its repeat.
+    if (last && previous && previous.caseId === r.caseId && previous.fingerprint === r.fingerprint && r.startMs >= previous.endMs) last.requests.push(r);
     else groups.push({ caseId: r.caseId, requests: [r] });
   }
   return groups.filter((g) => g.requests.length >= 2 && g.requests.every((r) => r.ok));
