@@ -35,7 +35,9 @@ export interface BackendTelemetrySession {
 export function metricsTarget(backend: BackendConfig, baseUrl: string): { url: string; sameOrigin: boolean } | undefined {
   if (backend.metrics === false) return undefined;
   const origin = new URL(baseUrl).origin;
-  if (backend.metrics?.url) return { url: backend.metrics.url, sameOrigin: new URL(backend.metrics.url).origin === origin };
+  // A URL that does not parse is scraped anyway, so that its failure is what the report says.
+  const originOf = (url: string) => URL.canParse(url) ? new URL(url).origin : undefined;
+  if (backend.metrics?.url) return { url: backend.metrics.url, sameOrigin: originOf(backend.metrics.url) === origin };
   const preset = presetOf(backend);
   if (preset?.metricsPath === null) return undefined;
   return { url: `${origin}${preset?.metricsPath ?? '/metrics'}`, sameOrigin: true };
@@ -43,6 +45,7 @@ export function metricsTarget(backend: BackendConfig, baseUrl: string): { url: s
 
 /** The URL as it may appear in a report: no credentials, no query. */
 function shownUrl(url: string): string {
+  if (!URL.canParse(url)) return url.replace(/\/\/[^/@]*@/, '//').split('?')[0]!;
   const u = new URL(url);
   u.username = '';
   u.password = '';

@@ -104,13 +104,16 @@ async function startStream(io: PowerIo): Promise<PowerStart> {
     await proc.stop();
     return { unavailable: `${TOOL} gave no power.draw reading within ${FIRST_READING_MS / 1000} s ([N/A] on every GPU?)` };
   }
+  let ended: string | undefined;
+  void proc.exited.then((e) => (ended ??= `${TOOL} stopped while sampling (${e.exitCode === null ? 'a signal' : `exit ${e.exitCode}`}): the energy covers only the time before`));
   return {
     method: 'integrated-power',
     device: `${gpus} GPU${gpus === 1 ? '' : 's'} (power.draw through nvidia-smi -lms 100)`,
     async stop() {
+      const problem = ended;
       await proc.stop();
       grouper.flush();
-      return { samples };
+      return { samples, ...(problem && { problem }) };
     },
   };
 }

@@ -60,7 +60,11 @@ export async function startMetricsScraper(options: MetricsScraperOptions): Promi
   const dispatcher = new Agent({ connections: 1, keepAliveTimeout: 10_000 });
   const once = () => scrapeOnce(options.url, { headers: options.headers, timeoutMs: options.timeoutMs, maxBytes: options.maxBytes, dispatcher });
   const scrapes: Scrape[] = [await once()];
+  // No such endpoint (llama-server without --metrics answers 501, most servers 404): asking again every
+  // 250 ms would only fill the server's log.
+  const absent = /^HTTP (404|501) /.test(scrapes[0]!.error ?? '');
   const controller = new AbortController();
+  if (absent) controller.abort();
   const loop = (async () => {
     // The wait runs after each answer, so a slow server is never asked twice at once.
     while (!controller.signal.aborted) {
@@ -73,7 +77,7 @@ export async function startMetricsScraper(options: MetricsScraperOptions): Promi
     async stop() {
       controller.abort();
       await loop;
-      scrapes.push(await once());
+      if (!absent) scrapes.push(await once());
       await dispatcher.close();
       return scrapes;
     },
