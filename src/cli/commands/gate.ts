@@ -1,13 +1,13 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { execa } from 'execa';
-import { parse as parseYaml } from 'yaml';
 import { loadConfig, type LoadedConfig } from '../../config/load-config.ts';
 import { ConformError, EXIT } from '../../core/errors.ts';
 import { DEFAULT_GATE_POLICY, evaluateGate, validateGatePolicy, type Approval, type Baseline, type GateDecision, type GatePolicy, type LatencyComparison } from '../../core/gate.ts';
 import { parseCommandArgs } from '../args.ts';
 import type { CliContext } from '../context.ts';
 import { readRunSummary, runFolderOrNewest } from '../../record/run-folder.ts';
+import { readPolicyFile } from '../policy-file.ts';
 
 export const GATE_HELP = `conform gate [--baseline <summary.json or run folder>] [<run folder>] [--policy <file.json|yaml>] [--config <file>]
 conform gate --approve [<run folder>] --reason "<why>" [--by <name>] [--baseline-out <file>] [--config <file>]
@@ -42,17 +42,7 @@ export async function gitLine(args: string[], ctx: CliContext): Promise<string |
   return line || undefined;
 }
 
-function readPolicy(path: string, cwd: string): GatePolicy {
-  const file = resolve(cwd, path);
-  if (!existsSync(file)) throw new ConformError('USAGE', `--policy ${path}: no such file`);
-  let raw: unknown;
-  try {
-    raw = parseYaml(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new ConformError('CONFIG_INVALID', `${path}: could not be read: ${(error as Error).message.split('\n')[0]}`, { cause: error });
-  }
-  return validateGatePolicy(raw, path);
-}
+const readPolicy = (path: string, cwd: string): GatePolicy => readPolicyFile(path, cwd, validateGatePolicy);
 
 function latencyLine(c: LatencyComparison): string {
   const what = `${c.backend} ${c.metric === 'e2e' ? 'end-to-end' : 'TTFT'}`;

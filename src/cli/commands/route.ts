@@ -1,6 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { ConformError, EXIT } from '../../core/errors.ts';
 import { runFolderOrNewest } from '../../record/run-folder.ts';
 import { rankBackends } from '../../routing/rank-backends.ts';
@@ -8,6 +7,7 @@ import { validateRoutePolicy } from '../../routing/route-policy.ts';
 import { renderRoutingMarkdown } from '../../routing/routing-markdown.ts';
 import { parseCommandArgs } from '../args.ts';
 import type { CliContext } from '../context.ts';
+import { readPolicyFile } from '../policy-file.ts';
 
 export const ROUTE_HELP = `conform route [<run folder>] --policy <policy.yaml> [--out <dir>] [--config <file>]
 
@@ -27,25 +27,13 @@ first, then the lower TTFT. Policy file (YAML or JSON):
     - { name: tools, match: { suites: [function-calling] } }
 Exit codes: 0 every class has a route, 1 some class has none (listed), 2 usage, policy or record error.`;
 
-function readPolicy(path: string, cwd: string) {
-  const file = resolve(cwd, path);
-  if (!existsSync(file)) throw new ConformError('USAGE', `--policy ${path}: no such file`);
-  let raw: unknown;
-  try {
-    raw = parseYaml(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new ConformError('CONFIG_INVALID', `${path}: could not be read: ${(error as Error).message.split('\n')[0]}`, { cause: error });
-  }
-  return validateRoutePolicy(raw, path);
-}
-
 /** `conform route`: a routing table per request class from a run record. */
 export async function routeCommand(argv: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs('route', argv, { policy: { type: 'string' }, out: { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean' } }, true);
   if (values.help) return ctx.out(ROUTE_HELP), EXIT.ok;
   if (positionals.length > 1) throw new ConformError('USAGE', `conform route: one run folder at most, got ${positionals.length}; merge runs first with "conform merge". See "conform route --help".`);
   if (!values.policy) throw new ConformError('USAGE', 'conform route needs --policy <policy.yaml>, for example --policy route-policy.yaml. See "conform route --help".');
-  const policy = readPolicy(values.policy, ctx.cwd);
+  const policy = readPolicyFile(values.policy, ctx.cwd, validateRoutePolicy);
   const run = await runFolderOrNewest(positionals[0], ctx.cwd, values.config);
   const table = rankBackends(run.summary, policy, values.policy);
   const out = values.out ? resolve(ctx.cwd, values.out) : run.dir;
