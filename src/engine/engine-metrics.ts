@@ -16,7 +16,7 @@ export interface RequestMetrics {
   done(): void;
 }
 
-export interface EngineMetrics {
+export interface EngineMetricsRegistry {
   /** A request arrived; call the returned hooks as it advances. */
   request(): RequestMetrics;
   /** The exposition text for GET /metrics. */
@@ -24,7 +24,7 @@ export interface EngineMetrics {
 }
 
 /** Counters and gauges of one engine; `now` in seconds (performance.now() / 1000 by default), `contextSize` for KV use. */
-export function createEngineMetrics(contextSize: number, now: () => number = () => performance.now() / 1000): EngineMetrics {
+export function createEngineMetrics(contextSize: number, now: () => number = () => performance.now() / 1000): EngineMetricsRegistry {
   let promptTokens = 0;
   let promptSeconds = 0;
   let predictedTokens = 0;
