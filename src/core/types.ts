@@ -147,6 +147,14 @@ export interface BackendConfig {
   /** Longest prompt (tokens) to send this backend; longer cases are skipped with the reason. Default by class (software-gpu: 4096). */
   maxPromptTokens?: number;
   tolerance?: Partial<Tolerance>;
+  /** What the backend costs, for cost per 1K tokens (docs/telemetry.md). */
+  cost?: import('./telemetry-types.ts').CostConfig;
+  /** Where its power is read from, for joules per token. @default { source: 'auto' } */
+  power?: import('./telemetry-types.ts').PowerConfig;
+  /** Where its Prometheus metrics live; false: do not scrape. @default the preset's location, else /metrics on the base URL's origin */
+  metrics?: import('./telemetry-types.ts').MetricsConfig | false;
+  /** Free-form labels (region, tier) that routing policies can require. */
+  labels?: Record<string, string>;
 }
 
 /** A command conform starts, waits for and stops. `{port}` and `{model}` in args are substituted. */
@@ -321,6 +329,10 @@ export interface BackendRun {
   goodput?: { judged: number; met: number };
   /** The tolerances this backend was judged with (class defaults plus its overrides; cases may narrow them further). */
   tolerance?: Tolerance;
+  /** The backend's labels from the config, for routing. */
+  labels?: Record<string, string>;
+  /** Throughput, cost, energy and the engine's own metrics while it ran (docs/run-record.md). */
+  telemetry?: import('./telemetry-types.ts').BackendTelemetry;
 }
 
 export interface GoldenProvenance {

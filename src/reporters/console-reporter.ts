@@ -2,6 +2,7 @@ import type { BackendRun, CaseResult, Counts, RunSummary } from '../core/types.t
 import { clip, MAX_SHOWN_MESSAGE, resumedNote } from './html/report-text.ts';
 import { describeDeviation, deviationsByBackend } from './deviations.ts';
 import type { Reporter } from './reporter.ts';
+import { telemetryLines } from '../telemetry/report/telemetry-text.ts';
 
 export interface ConsoleReporterOptions {
   write(line: string): void;
@@ -53,6 +54,7 @@ export function createConsoleReporter({ write, progress }: ConsoleReporterOption
         const t = run.tolerance;
         if (t) write(`  tolerances (${run.class}): top-k ${t.topK}, divergence gap ≤ ${t.divergenceLogprobGap} nats, prefix |Δlogprob| ≤ ${t.prefixLogprobDelta} nats; per-check limits are in each verdict`);
         if (run.goodput) write(`  goodput: ${run.goodput.met} of ${run.goodput.judged} latency-judged requests met every SLO`);
+        for (const line of telemetryLines(run)) write(`  ${line}`);
       }
       write('');
       for (const line of matrixLines(summary)) write(line);

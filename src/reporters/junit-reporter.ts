@@ -4,6 +4,7 @@ import { writeFileInPieces } from '../record/json-writer.ts';
 import { clip, MAX_SHOWN_MESSAGE, MAX_SHOWN_TEXT } from './html/report-text.ts';
 import { sampleDeviationLine } from './deviations.ts';
 import type { Reporter } from './reporter.ts';
+import { telemetryProperties } from '../telemetry/report/telemetry-text.ts';
 
 export interface JunitReporterOptions {
   /** The `hostname` attribute of every testsuite; reporters do not look the machine up themselves. @default 'localhost' */
@@ -79,6 +80,7 @@ function properties(run: BackendRun | undefined, backend: string, suite: string)
     ['backend.reason', run?.reason],
     ...Object.entries(run?.identity ?? {}).map(([k, v]): [string, unknown] => [`identity.${k}`, v]),
     ...Object.entries(run?.coldStart ?? {}).map(([k, v]): [string, unknown] => [`coldStart.${k}`, v]),
+    ...telemetryProperties(run),
   ];
   const present = entries.filter(([, v]) => v !== undefined && v !== null && v !== '');
   return ['    <properties>', ...present.map(([k, v]) => `      <property name="${xmlAttr(k)}" value="${xmlAttr(clip(String(v), MAX_SHOWN_MESSAGE))}"/>`), '    </properties>'];

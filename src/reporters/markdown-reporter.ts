@@ -4,6 +4,7 @@ import type { BackendRun, Counts, RunSummary } from '../core/types.ts';
 import { clip, decisiveVerdict, divergenceOf, formatMs, MAX_SHOWN_TOKEN, partialNote, resumedNote, visibleText, visibleToken } from './html/report-text.ts';
 import { deviationsByBackend } from './deviations.ts';
 import type { Reporter } from './reporter.ts';
+import { telemetryMarkdown } from '../telemetry/report/telemetry-text.ts';
 
 export interface MarkdownReporterOptions {
   /**
@@ -75,6 +76,7 @@ export function renderMarkdown(summary: RunSummary): string {
     row(['backend', 'class', 'state', 'engine', 'device', 'spawn → healthy', 'healthy → first answer']),
     row(['---', '---', '---', '---', '---', '---:', '---:']),
     ...summary.backends.map((b) => row(backendCells(b))),
+    ...telemetryMarkdown(summary, mdText),
   ];
 
   const backends = [...new Set([...summary.backends.map((b) => b.name), ...Object.keys(summary.matrix)])];

@@ -15,6 +15,7 @@ import { assumedContextSize, presetOf } from '../runners/presets.ts';
 import { probeIdentity } from '../runners/probe-identity.ts';
 import type { Runner } from '../runners/runner.ts';
 import type { Dispatcher } from 'undici';
+import { startBackendTelemetry, type BackendTelemetrySession } from '../telemetry/backend-telemetry.ts';
 
 export interface RunHooks {
   onBackendProgress?(backend: string, line: string): void;
@@ -110,7 +111,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRun
       if (before) backendRuns.push(before);
       continue;
     }
-    const run: BackendRun = { name: backend.name, class: backend.class, state: 'ran', identity: {}, tolerance: resolveTolerance(backend.class, backend.tolerance) };
+    const run: BackendRun = { name: backend.name, class: backend.class, state: 'ran', identity: {}, tolerance: resolveTolerance(backend.class, backend.tolerance), ...(backend.labels && { labels: backend.labels }) };
     await runBackend(backend, items, run, options, record, recorded.results.filter((r) => r.backend === backend.name));
     backendRuns.push(before ? continuedBackend(before, run) : run);
   }
@@ -161,6 +162,7 @@ async function runBackend(backend: BackendConfig, items: PlanItem[], run: Backen
     samplesBySuite.set(r.suite, siblings.set(r.caseId, r.sample));
   }
   let runner: Runner | undefined;
+  let telemetry: BackendTelemetrySession | undefined;
   const caseContext = (runner: Runner) => ({ backend, identity: run.identity, runner, runDir: options.runDir, modelPath: options.modelPath, env: options.env, signal: options.signal });
   const finish = (item: PlanItem, outcome: CaseOutcome) => {
     if ('skip' in outcome) return record(resultFor(item, [{ check: 'requirements', status: 'skip', message: outcome.skip }]));
@@ -204,7 +206,8 @@ async function runBackend(backend: BackendConfig, items: PlanItem[], run: Backen
     run.identity = await probeIdentity(baseUrl!, apiKey, { dispatcher: connections, signal: options.signal, defaultContextSize: assumedContextSize(backend) });
     options.journal.append({ type: 'backend', ...run });
     options.hooks?.onBackendReady?.(run);
-    runner = runnerFor(backend, baseUrl!, apiKey, connections);
+    telemetry = await startBackendTelemetry({ backend, baseUrl: baseUrl!, apiKey, env: options.env });
+    runner = telemetry.observe(runnerFor(backend, baseUrl!, apiKey, connections));
     const send = runner;
     // Only two things end a backend mid-run: the process conform launched died, or UNREACHABLE_AFTER cases
     // in a row found nothing to connect to. A reset or a broken answer is an error of that case alone.
@@ -234,6 +237,7 @@ async function runBackend(backend: BackendConfig, items: PlanItem[], run: Backen
     });
     if (run.state !== 'ran') options.journal.append({ type: 'backend', ...run });
   } finally {
+    if (telemetry) run.telemetry = await telemetry.finish();
     await launched?.stop();
     await connections.close();
   }

@@ -21,6 +21,8 @@ export interface ServerPreset {
   contextFrom?: string;
   /** Context to assume when the server states none: its documented default, the smallest where versions differ. */
   defaultContextSize?: number;
+  /** Path of its Prometheus metrics on the API's origin; null: it serves none. Unset: /metrics is tried. */
+  metricsPath?: string | null;
 }
 
 export const PRESETS: ReadonlyMap<string, ServerPreset> = new Map(
@@ -28,6 +30,7 @@ export const PRESETS: ReadonlyMap<string, ServerPreset> = new Map(
     [
       {
         name: 'conform',
+        metricsPath: '/metrics',
         title: 'conform serve (llama.cpp through node-llama-cpp)',
         healthPath: '/health',
         topLogprobsCap: 20,
@@ -39,6 +42,7 @@ export const PRESETS: ReadonlyMap<string, ServerPreset> = new Map(
       },
       {
         name: 'vllm',
+        metricsPath: '/metrics',
         title: 'vLLM (CUDA, ROCm, vllm-ascend, vllm-gaudi)',
         healthPath: '/health',
         topLogprobsCap: 20,
@@ -56,6 +60,7 @@ export const PRESETS: ReadonlyMap<string, ServerPreset> = new Map(
       },
       {
         name: 'sglang',
+        metricsPath: '/metrics',
         title: 'SGLang',
         healthPath: '/health',
         topLogprobsCap: 20,
@@ -66,6 +71,7 @@ export const PRESETS: ReadonlyMap<string, ServerPreset> = new Map(
       },
       {
         name: 'tgi',
+        metricsPath: '/metrics',
         title: 'Text Generation Inference',
         healthPath: '/health',
         topLogprobsCap: 5,
@@ -76,6 +82,7 @@ export const PRESETS: ReadonlyMap<string, ServerPreset> = new Map(
       },
       {
         name: 'llama-cpp',
+        metricsPath: '/metrics',
         title: "llama.cpp's llama-server",
         healthPath: '/health',
         logprobsFormat: 'openai+ids',
@@ -102,6 +109,7 @@ export const PRESETS: ReadonlyMap<string, ServerPreset> = new Map(
       },
       {
         name: 'ollama',
+        metricsPath: null,
         title: 'Ollama (OpenAI-compatible /v1)',
         healthPath: '/',
         logprobsFormat: 'none',
@@ -118,6 +126,7 @@ export const PRESETS: ReadonlyMap<string, ServerPreset> = new Map(
       },
       {
         name: 'ovms',
+        metricsPath: '/metrics',
         title: 'OpenVINO Model Server',
         healthPath: '/v2/health/ready',
         logprobsFormat: 'openai',
@@ -127,6 +136,7 @@ export const PRESETS: ReadonlyMap<string, ServerPreset> = new Map(
       },
       {
         name: 'mlx-lm',
+        metricsPath: null,
         title: 'MLX-LM server (mlx_lm.server)',
         healthPath: '/health',
         topLogprobsCap: 10,
@@ -137,6 +147,7 @@ export const PRESETS: ReadonlyMap<string, ServerPreset> = new Map(
       },
       {
         name: 'lmstudio',
+        metricsPath: null,
         title: 'LM Studio',
         healthPath: '/v1/models',
         logprobsFormat: 'none',

@@ -36,6 +36,10 @@ const EVERY_BACKEND_FIELD = {
   preset: 'llama-cpp',
   maxPromptTokens: 8192,
   tolerance: { topK: 5, divergenceLogprobGap: 0.25, prefixLogprobDelta: 0.1 },
+  cost: { perHour: 2.5, currency: 'USD', note: 'example price' },
+  power: { source: 'rapl', pue: 1.2, pricePerKWh: 0.3 },
+  metrics: { url: 'http://127.0.0.1:8080/metrics', intervalMs: 250 },
+  labels: { region: 'eu-west' },
 };
 const EVERY_LAUNCH_FIELD = { command: 'conform', args: ['serve', '--port', '{port}'], env: { GGML_VK_VISIBLE_DEVICES: '0' }, readyTimeoutMs: 300_000 };
 

@@ -7,6 +7,8 @@ import type { BackendRun, CaseResult, Counts, GoldenFile, RunSummary, Sample, St
 import { cdfChart, coldStartChart, ttftChart } from './report-charts.ts';
 import type { BackendRow, CaseRow, Chart, Chip, CountsCell, DivergenceRow, ProblemRow, ReportModel, ReportModelOptions, TokenDiff, ToolCallRow, ToolDiff, TopRow, VerdictRow } from './report-model-types.ts';
 import { clip, decisiveVerdict, divergenceOf, formatLogprob, formatMs, formatProb, formatValue, MAX_SHOWN_MESSAGE, MAX_SHOWN_TEXT, MAX_SHOWN_TOKEN, partialNote, resumedNote, visibleText, visibleToken, type DivergenceInfo } from './report-text.ts';
+import { telemetryCharts } from '../../telemetry/report/telemetry-charts.ts';
+import { crossCheckLines, telemetryRows } from '../../telemetry/report/telemetry-text.ts';
 
 export type { ReportModel, ReportModelOptions } from './report-model-types.ts';
 
@@ -346,6 +348,7 @@ export function buildReportModel(summary: RunSummary, options: ReportModelOption
   });
   const started = Date.parse(summary.startedAt);
   const finished = Date.parse(summary.finishedAt);
+  const telemetry = telemetryRows(summary);
   return {
     title: `conform report · ${summary.runId}`,
     runId: summary.runId,
@@ -368,7 +371,11 @@ export function buildReportModel(summary: RunSummary, options: ReportModelOption
     problems,
     hasDivergences: divergences.length > 0,
     divergences,
-    charts: [ttftChart(summary.results, backends, colors), cdfChart(summary.results, backends, colors), coldStartChart(runs)],
+    // Telemetry plots only for records that carry telemetry; older ones say so in their section.
+    charts: [ttftChart(summary.results, backends, colors), cdfChart(summary.results, backends, colors), coldStartChart(runs), ...(telemetry.length ? telemetryCharts(summary, colors) : [])],
     cases,
+    hasTelemetry: telemetry.length > 0,
+    telemetry,
+    crossChecks: crossCheckLines(summary),
   };
 }

@@ -191,4 +191,8 @@ export interface ReportModel {
   divergences: DivergenceRow[];
   charts: Chart[];
   cases: CaseRow[];
+  /** Throughput, cost, energy and engine metrics per backend (src/telemetry/report). */
+  hasTelemetry: boolean;
+  telemetry: import('../../telemetry/report/telemetry-text.ts').TelemetryRow[];
+  crossChecks: Array<{ backend: string; status: string; message: string }>;
 }
