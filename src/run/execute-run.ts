@@ -206,7 +206,7 @@ async function runBackend(backend: BackendConfig, items: PlanItem[], run: Backen
     run.identity = await probeIdentity(baseUrl!, apiKey, { dispatcher: connections, signal: options.signal, defaultContextSize: assumedContextSize(backend) });
     options.journal.append({ type: 'backend', ...run });
     options.hooks?.onBackendReady?.(run);
-    telemetry = await startBackendTelemetry({ backend, baseUrl: baseUrl!, apiKey, env: options.env });
+    telemetry = await startBackendTelemetry({ backend, baseUrl: baseUrl!, apiKey, env: options.env, dispatcher: connections, signal: options.signal });
     runner = telemetry.observe(runnerFor(backend, baseUrl!, apiKey, connections));
     const send = runner;
     // Only two things end a backend mid-run: the process conform launched died, or UNREACHABLE_AFTER cases

@@ -2,6 +2,7 @@
 // request through `observe`, and close the window after the last request. Power sampling and /metrics
 // scraping run beside the backend in the meantime; the figures are derived by pure code at the end.
 
+import type { Dispatcher } from 'undici';
 import { createHash } from 'node:crypto';
 import type { BackendConfig, Case, Sample } from '../core/types.ts';
 import type { BackendTelemetry, RequestRecord } from '../core/telemetry-types.ts';
@@ -22,6 +23,10 @@ export interface BackendTelemetryOptions {
   env: NodeJS.ProcessEnv;
   /** Where power is read from; the real machine by default. */
   powerIo?: PowerIo;
+  /** The backend's connection pool, shared with the probe and the runner. */
+  dispatcher?: Dispatcher;
+  /** The run's signal. */
+  signal?: AbortSignal;
 }
 
 export interface BackendTelemetrySession {
@@ -83,6 +88,9 @@ export async function startBackendTelemetry(options: BackendTelemetryOptions): P
           url: target.url,
           intervalMs: backend.metrics ? backend.metrics.intervalMs : undefined,
           headers: target.sameOrigin && options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : undefined,
+          // Another origin's metrics need a pool of their own; the backend's serves only its origin well.
+          dispatcher: target.sameOrigin ? options.dispatcher : undefined,
+          signal: options.signal,
         })
       : undefined,
   ]);
