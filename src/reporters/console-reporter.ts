@@ -74,10 +74,10 @@ export function createConsoleReporter({ write, progress }: ConsoleReporterOption
       if (problems.length) {
         write('');
         write('Failures and errors:');
-        for (const r of problems) {
-          const v = r.verdicts.find((x) => x.status === r.status)!;
-          write(`  ${r.status.toUpperCase()} ${r.backend}/${r.suite}/${r.caseId} [${v.check}]: ${clip(v.message, MAX_SHOWN_MESSAGE)}`);
-        }
+        // Every failing check, not the first: which ones fail together is often the diagnosis (tools dropped and no call).
+        for (const r of problems)
+          for (const v of r.verdicts.filter((x) => x.status === r.status))
+            write(`  ${r.status.toUpperCase()} ${r.backend}/${r.suite}/${r.caseId} [${v.check}]: ${clip(v.message, MAX_SHOWN_MESSAGE)}`);
       }
       const t = summary.totals;
       write('');
