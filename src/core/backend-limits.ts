@@ -11,10 +11,11 @@ export const PROMPT_CAP_BY_CLASS: Record<string, number> = { 'software-gpu': 409
 export function unmetRequirement(testCase: Case, backend: BackendConfig, identity: BackendIdentity): string | undefined {
   const needed = testCase.requires?.contextTokens;
   if (needed === undefined) return undefined;
+  // The server's own context first: raising maxPromptTokens cannot help a case the server cannot hold.
+  if (identity.contextSize !== undefined && needed > identity.contextSize)
+    return `needs ${needed} tokens of context; ${backend.name} serves ${identity.contextSize}`;
   const cap = backend.maxPromptTokens ?? PROMPT_CAP_BY_CLASS[backend.class];
   if (cap !== undefined && needed > cap)
     return `needs ${needed} tokens of context; ${backend.name} (class ${backend.class}) is capped at ${cap} prompt tokens in this profile (raise maxPromptTokens to run it)`;
-  if (identity.contextSize !== undefined && needed > identity.contextSize)
-    return `needs ${needed} tokens of context; ${backend.name} serves ${identity.contextSize}`;
   return undefined;
 }

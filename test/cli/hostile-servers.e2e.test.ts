@@ -77,9 +77,10 @@ describe('a big answer and a report that cannot be written', () => {
     const stepSummary = makeProject([]); // a directory: appending the GitHub step summary to it fails
     const server = join(SERVERS, 'big-body-server.mjs');
     const dir = project(
-      `backends: [{ name: big, class: gpu, model: m, launch: { command: "${process.execPath}", args: ["${server}", "{port}", "4"] } }]\nsuites: ["suites/*.yaml"]\n`,
+      `backends: [{ name: big, class: gpu, model: m, launch: { command: "${process.execPath}", args: ["${server}", "{port}", "2"] } }]\nsuites: ["suites/*.yaml"]\n`,
       ['  - { id: big, messages: [{ role: user, content: hi }], checks: [{ kind: exact }] }', '  - { id: again, messages: [{ role: user, content: hi again }], checks: [{ kind: degeneration }] }'],
     );
+    // 2 MiB of text, 7 MB of JSON once its control characters are escaped: big, and under the 8 MiB body cap.
     const run = await conform(['run'], { cwd: dir, env: { GITHUB_STEP_SUMMARY: stepSummary } });
     expect(run.stderr).not.toContain('internal error');
     expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^conform run: could not write summary\.md: EISDIR: illegal operation on a directory/)]);
@@ -87,7 +88,7 @@ describe('a big answer and a report that cannot be written', () => {
     const runDir = /Results: (\S+)/.exec(run.stdout)![1]!;
     for (const file of ['summary.json', 'junit.xml', 'summary.md', 'report.html', 'samples.jsonl']) expect(existsSync(join(runDir, file)), file).toBe(true);
     const summary = summaryOf(run.stdout);
-    expect(summary.results.find((r) => r.caseId === 'big')!.sample!.text).toHaveLength(4 * 1024 * 1024);
+    expect(summary.results.find((r) => r.caseId === 'big')!.sample!.text).toHaveLength(2 * 1024 * 1024);
     expect(readFileSync(join(runDir, 'report.html'), 'utf8')).toContain('more characters; all of them are in summary.json');
   }, 120_000);
 });

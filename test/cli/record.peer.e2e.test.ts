@@ -39,9 +39,13 @@ describe('conform record against llama-server', () => {
       'cold-start': 'conform does not launch ls-cpu, so it cannot measure its start',
       'warm-start': 'conform does not launch ls-cpu, so it cannot measure its start',
     });
+    // This llama-server renders the fixture's chat template without the tools it was offered (prompt_tokens
+    // leave no room for them), so its answers are not a golden for a tool case: record says so per case.
+    const dropped = expect.stringMatching(/^answered, but failed its own prompt-tokens check: tools left out of the prompt: the backend read \d+ prompt tokens, too few for the messages \(at least \d+\) and the \d+ bytes of tool definitions/);
     expect(unsupported('function-calling')).toEqual({
       'named-time-streamed': 'HTTP 400: logprobs is not supported with tools + stream',
       'parallel-streamed': 'HTTP 400: logprobs is not supported with tools + stream',
+      ...Object.fromEntries(['auto', 'named-time', 'named-weather', 'none', 'parallel', 'required-choose', 'required-one-tool'].map((id) => [id, dropped])),
     });
     for (const id of ['ctx-8k', 'ctx-16k', 'ctx-32k'])
       expect(unsupported('long-context')[id], id).toMatch(/^HTTP 400: request \(\d+ tokens\) exceeds the available context size \(4096 tokens\), try increasing it$/);

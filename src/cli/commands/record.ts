@@ -29,11 +29,14 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 /** Why nothing can be written at all, or undefined when the backend answered and golden files can be. */
 function nothingToWrite(run: BackendRun, results: CaseResult[], aborted: boolean): string | undefined {
   if (aborted) return 'interrupted';
-  if (run.state !== 'ran') return `${run.state}: ${run.reason ?? 'no reason given'}`;
   // Requirement skips send nothing; only a backend that was asked and never answered is unreachable.
   const first = results.find((r) => r.status === 'error');
-  if (!first || results.some((r) => backendAnswered(r.sample))) return undefined;
-  return `unreachable: ${first.sample?.error?.message ?? first.verdicts[0]?.message ?? 'it answered no request'}`;
+  const answered = results.some((r) => backendAnswered(r.sample));
+  // The first failed request says why, closer to the cause than the reason the run gave up on the backend.
+  if (!answered && first?.sample?.error) return `unreachable: ${first.sample.error.message}`;
+  if (run.state !== 'ran') return `${run.state}: ${run.reason ?? 'no reason given'}`;
+  if (!first || answered) return undefined;
+  return `unreachable: ${first.verdicts[0]?.message ?? 'it answered no request'}`;
 }
 
 function printWritten(file: string, recording: SuiteRecording, backend: string, ctx: CliContext): void {
