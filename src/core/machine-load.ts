@@ -34,19 +34,28 @@ export function parseSchedstat(text: string): ThreadTimes | undefined {
 }
 
 /**
- * Wall time lost to CPU contention between two readings: the longest any one thread present in both waited,
- * at most the time between them. Serial work loses its one busy thread's wait; threads running in parallel
- * lose about the same share each, so the longest stands for all of them. A thread that sleeps waits for
- * nothing, so sleeping is never excused. The kernel adds a wait when the thread next gets a CPU, so waits of
- * several threads reported in one tick may overlap in time: the cap keeps them from counting twice.
+ * Wall time lost to other work between two readings, on a machine with `cores` CPUs for these threads.
+ * - The longest wait of any one thread stands for all: serial work loses its one busy thread's wait, and
+ *   threads running in parallel lose about the same share each. A thread that sleeps waits for nothing, so
+ *   sleeping is never excused.
+ * - A backend that keeps more threads runnable than there are cores waits behind itself even on an idle
+ *   machine: with fair shares, each unit of CPU it gets then costs (demand / cores − 1) units of wait. That
+ *   part is its own doing and is not counted.
+ * - The kernel adds a wait when the thread next gets a CPU, so waits reported in one tick may overlap in
+ *   time: the result is capped at the time between the readings.
  */
-export function waitBetween(before: LoadReading, after: LoadReading): number {
-  let longest = 0;
+export function waitBetween(before: LoadReading, after: LoadReading, cores: number): number {
+  const dtMs = after.atMs - before.atMs;
+  if (!(dtMs > 0)) return 0;
+  const deltas: Array<{ run: number; wait: number }> = [];
   for (const [tid, now] of after.threads) {
     const then = before.threads.get(tid);
-    if (then) longest = Math.max(longest, (now.waitNs - then.waitNs) / 1e6);
+    if (then) deltas.push({ run: (now.runNs - then.runNs) / 1e6, wait: (now.waitNs - then.waitNs) / 1e6 });
   }
-  return Math.min(longest, Math.max(0, after.atMs - before.atMs));
+  const demand = deltas.reduce((sum, d) => sum + d.run + d.wait, 0) / dtMs;
+  const selfWaitPerRun = Math.max(0, demand / Math.max(1, cores) - 1);
+  const longest = deltas.reduce((most, d) => Math.max(most, d.wait - d.run * selfWaitPerRun), 0);
+  return Math.min(longest, dtMs);
 }
 
 /** Scheduling class and niceness of a thread, from its /proc `stat` line. */

@@ -4,6 +4,7 @@
 // only; elsewhere, where /proc hides them, or for a backend conform did not start, a meter measures nothing and
 // timed checks judge wall time as they always did.
 import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { holdsUpWork, machineLoad, parseSchedstat, parseThreadStat, waitBetween, waitInWindow, type LoadReading, type ThreadTimes, type WaitTimeline } from '../core/machine-load.ts';
 import type { MachineLoad } from '../core/types.ts';
 
@@ -12,6 +13,8 @@ export interface LoadMeterOptions {
   intervalMs?: number;
   /** The process whose descendants are measured. @default process.pid */
   rootPid?: number;
+  /** CPUs the measured processes may use. @default os.availableParallelism() (the affinity mask, not a cgroup quota) */
+  cores?: number;
 }
 
 export interface LoadMeter {
@@ -83,6 +86,7 @@ function readThreads(rootPid: number, counted: Counted): Map<number, ThreadTimes
 /** Starts reading now and every `intervalMs` until stopped. */
 export function startLoadMeter(options: LoadMeterOptions = {}): LoadMeter {
   const rootPid = options.rootPid ?? process.pid;
+  const cores = options.cores ?? availableParallelism();
   const counted: Counted = new Map();
   const startedAt = performance.now();
   let last: LoadReading = { atMs: startedAt, threads: readThreads(rootPid, counted) };
@@ -91,7 +95,7 @@ export function startLoadMeter(options: LoadMeterOptions = {}): LoadMeter {
   const tick = () => {
     const reading = { atMs: performance.now(), threads: readThreads(rootPid, counted) };
     measured ||= reading.threads.size > 0;
-    timeline.push({ atMs: reading.atMs, waitMs: timeline.at(-1)!.waitMs + waitBetween(last, reading) });
+    timeline.push({ atMs: reading.atMs, waitMs: timeline.at(-1)!.waitMs + waitBetween(last, reading, cores) });
     last = reading;
   };
   const timer = setInterval(tick, options.intervalMs ?? 100);

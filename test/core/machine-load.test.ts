@@ -21,14 +21,23 @@ describe('waitBetween', () => {
     const before = reading(0, [[1, 0, 0], [2, 0, 0], [3, 0, 0]]);
     const after = reading(100, [[1, 50, 40], [2, 50, 70], [4, 0, 99]]);
     // Thread 4 started in between: its wait since its own start is unknown here, so it is left out.
-    expect(waitBetween(before, after)).toBe(70);
+    expect(waitBetween(before, after, 4)).toBe(70);
   });
   it('never counts more wait than the time between the readings: waits reported together may overlap', () => {
-    expect(waitBetween(reading(0, [[1, 0, 0], [2, 0, 0]]), reading(100, [[1, 5, 300], [2, 5, 250]]))).toBe(100);
+    expect(waitBetween(reading(0, [[1, 0, 0], [2, 0, 0]]), reading(100, [[1, 5, 300], [2, 5, 250]]), 8)).toBe(100);
   });
   it('is zero for threads that slept or ran without waiting', () => {
-    expect(waitBetween(reading(0, [[1, 10, 5]]), reading(1000, [[1, 10, 5]]))).toBe(0);
-    expect(waitBetween(reading(0, [[1, 10, 5]]), reading(1000, [[1, 900, 5]]))).toBe(0);
+    expect(waitBetween(reading(0, [[1, 10, 5]]), reading(1000, [[1, 10, 5]]), 2)).toBe(0);
+    expect(waitBetween(reading(0, [[1, 10, 5]]), reading(1000, [[1, 900, 5]]), 2)).toBe(0);
+  });
+  it('does not count the wait a backend causes itself by keeping more threads runnable than there are cores', () => {
+    // Three always-runnable threads on two idle cores: each runs 2/3 of the time and waits 1/3.
+    const selfMade = reading(300, [[1, 200, 100], [2, 200, 100], [3, 200, 100]]);
+    expect(waitBetween(reading(0, [[1, 0, 0], [2, 0, 0], [3, 0, 0]]), selfMade, 2)).toBeCloseTo(0, 9);
+    // The same three beside two spinning threads of someone else: each runs 2/5 of the time. Of its 180 ms
+    // of wait, 60 ms (half its 120 ms of run) is its own; the other 120 ms is the other work's.
+    const shared = reading(300, [[1, 120, 180], [2, 120, 180], [3, 120, 180]]);
+    expect(waitBetween(reading(0, [[1, 0, 0], [2, 0, 0], [3, 0, 0]]), shared, 2)).toBeCloseTo(120, 9);
   });
 });
 
