@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { BackendConfig, Case, Sample } from '../core/types.ts';
 import { launchBackend } from '../launch/launch-backend.ts';
 import { createOpenAiHttpRunner } from '../runners/openai-http-runner.ts';
-import { startLoadMeter } from './load-meter.ts';
+import { startLoadMeter } from '../launch/load-meter.ts';
 
 export interface LifecycleOptions {
   modelPath: string;

@@ -5,7 +5,7 @@ import type { BackendConfig, BackendIdentity, Case, Sample } from '../core/types
 import { presetOf } from '../runners/presets.ts';
 import type { Runner } from '../runners/runner.ts';
 import { runLifecycleCase } from './lifecycle.ts';
-import { startLoadMeter } from './load-meter.ts';
+import { startLoadMeter } from '../launch/load-meter.ts';
 import { runRepeated } from './repeat.ts';
 
 export interface RunCaseContext {

@@ -3,6 +3,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import type { BackendConfig, Case, Status, Verdict } from '../../src/core/types.ts';
 import { judgeSample } from '../../src/run/judge.ts';
@@ -37,17 +38,17 @@ const coldCase: Case = {
   checks: [{ kind: 'start-budget', spawnToReadyMs: 1500, firstAnswerMs: 1000 }],
 };
 
-async function startVerdict(config: BackendConfig): Promise<Verdict[]> {
+async function startVerdict(config: BackendConfig, testCase: Case): Promise<Verdict[]> {
   const logDir = mkdtempSync(join(tmpdir(), 'conform-start-'));
-  const sample = await runLifecycleCase(config, coldCase, { modelPath: 'unused', env: process.env, logFile: join(logDir, 'fixture.log') });
-  return judgeSample({ testCase: coldCase, sample, golden: undefined, backend: config, siblings: new Map() });
+  const sample = await runLifecycleCase(config, testCase, { modelPath: 'unused', env: process.env, logFile: join(logDir, 'fixture.log') });
+  return judgeSample({ testCase, sample, golden: undefined, backend: config, siblings: new Map() });
 }
 
-/** The verdict of one start on the machine as it is, then beside a hog of one spinning thread per core. */
-async function quietAndBusy(config: BackendConfig): Promise<Array<{ status: Status; verdicts: Verdict[] }>> {
+/** The verdict of one start on the machine as it is, then beside a hog (default: one spinning thread per core). */
+async function quietAndBusy(config: BackendConfig, testCase = coldCase, hogThreads?: number): Promise<Array<{ status: Status; verdicts: Verdict[] }>> {
   const out = [];
   for (const busy of [false, true]) {
-    const verdicts = busy ? await withCpuHog(() => startVerdict(config)) : await startVerdict(config);
+    const verdicts = busy ? await withCpuHog(() => startVerdict(config, testCase), hogThreads) : await startVerdict(config, testCase);
     out.push({ status: verdicts.some((v) => v.status === 'error') ? 'error' : verdicts.some((v) => v.status === 'fail') ? 'fail' : 'pass', verdicts } as const);
   }
   return out;
@@ -83,4 +84,25 @@ describe.runIf(process.platform === 'linux')('start budgets beside a CPU hog', (
       expect(run.verdicts[0]!.message).toMatch(/^crash: cold start failed: healthy, but the first request failed/);
     }
   }, 180_000);
+
+  describe('the ready timeout counts the backend’s own time', () => {
+    // Twice as many spinning threads as cores: the server gets at most about a third of a core, so 1 s of work
+    // takes 3 s or more of wall time, over the 2.5 s limit.
+    const hogThreads = 2 * availableParallelism();
+    const generous: Case = { ...coldCase, checks: [{ kind: 'start-budget', spawnToReadyMs: 10_000 }] };
+
+    it('does not time out a start the machine slowed: 1 s of CPU before it listens, 2.5 s allowed', async () => {
+      const [quiet, busy] = await quietAndBusy(backend(['--cold-work', String(roundsFor(1000))], 2500), generous, hogThreads);
+      expect(quiet!.status, quiet!.verdicts[0]?.message).toBe('pass');
+      expect(busy!.status, busy!.verdicts[0]?.message).toBe('pass');
+    }, 180_000);
+
+    it('still times out a server that computes forever, quiet and busy', async () => {
+      const [quiet, busy] = await quietAndBusy(backend(['--cold-work', '1e15'], 2500), generous, hogThreads);
+      for (const run of [quiet!, busy!]) {
+        expect(run.status).toBe('error');
+        expect(run.verdicts[0]!.message).toMatch(/^crash: cold start failed: not healthy after 2500 ms of its own time \(\d+ ms in all\)/);
+      }
+    }, 180_000);
+  });
 });

@@ -1,8 +1,8 @@
-// The edge of core/machine-load.ts: while a case is timed, reads the scheduler statistics of every thread of
-// every process conform started (the backends, and whatever they started) ten times a second. Conform's own
-// threads are left out: they mostly sleep, and each wake-up of the meter itself would count as load. Linux
-// only; elsewhere, where /proc hides them, or for a backend conform did not start, a meter measures nothing and
-// timed checks judge wall time as they always did.
+// The edge of core/machine-load.ts: while a case is timed, or a backend comes up, reads the scheduler statistics
+// of every thread of every process conform started (the backends, and whatever they started) ten times a
+// second. Conform's own threads are left out: they mostly sleep, and each wake-up of the meter itself would
+// count as load. Linux only; elsewhere, where /proc hides them, or for a backend conform did not start, a meter
+// measures nothing and timed checks judge wall time as they always did.
 import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { holdsUpWork, machineLoad, parseSchedstat, parseThreadStat, waitBetween, waitInWindow, type LoadReading, type ThreadTimes, type WaitTimeline } from '../core/machine-load.ts';
@@ -13,6 +13,8 @@ export interface LoadMeterOptions {
   intervalMs?: number;
   /** The process whose descendants are measured. @default process.pid */
   rootPid?: number;
+  /** Measure the root process's own threads too: for a meter pointed at a backend, not at conform. @default false */
+  includeRoot?: boolean;
   /** CPUs the measured processes may use. @default os.availableParallelism() (the affinity mask, not a cgroup quota) */
   cores?: number;
 }
@@ -22,6 +24,8 @@ export interface LoadMeter {
   stop(): MachineLoad | undefined;
   /** Wall time and CPU wait between two instants (performance.now()) inside the time the meter ran; exact once it has stopped. */
   window(fromMs: number, toMs: number): { wallMs: number; cpuWaitMs: number };
+  /** CPU wait up to the latest reading. */
+  waitSoFar(): number;
 }
 
 // A backend with a runaway process tree must not turn every reading into a crawl over /proc.
@@ -63,11 +67,11 @@ function counts(pid: number, tid: number, counted: Counted): boolean {
   return yes;
 }
 
-/** Every thread of the root's descendants but background ones. */
-function readThreads(rootPid: number, counted: Counted): Map<number, ThreadTimes> {
+/** Every thread of the root's descendants (and of the root, with includeRoot) but background ones. */
+function readThreads(rootPid: number, includeRoot: boolean, counted: Counted): Map<number, ThreadTimes> {
   const threads = new Map<number, ThreadTimes>();
-  const queue = childrenOf(rootPid, tasksOf(rootPid));
-  const seen = new Set<number>([rootPid]);
+  const queue = includeRoot ? [rootPid] : childrenOf(rootPid, tasksOf(rootPid));
+  const seen = new Set<number>(includeRoot ? [] : [rootPid]);
   while (queue.length > 0 && seen.size < MAX_PROCESSES) {
     const pid = queue.shift()!;
     if (seen.has(pid)) continue;
@@ -87,13 +91,14 @@ function readThreads(rootPid: number, counted: Counted): Map<number, ThreadTimes
 export function startLoadMeter(options: LoadMeterOptions = {}): LoadMeter {
   const rootPid = options.rootPid ?? process.pid;
   const cores = options.cores ?? availableParallelism();
+  const includeRoot = options.includeRoot ?? false;
   const counted: Counted = new Map();
   const startedAt = performance.now();
-  let last: LoadReading = { atMs: startedAt, threads: readThreads(rootPid, counted) };
+  let last: LoadReading = { atMs: startedAt, threads: readThreads(rootPid, includeRoot, counted) };
   let measured = last.threads.size > 0;
   const timeline: Array<{ atMs: number; waitMs: number }> = [{ atMs: startedAt, waitMs: 0 }];
   const tick = () => {
-    const reading = { atMs: performance.now(), threads: readThreads(rootPid, counted) };
+    const reading = { atMs: performance.now(), threads: readThreads(rootPid, includeRoot, counted) };
     measured ||= reading.threads.size > 0;
     timeline.push({ atMs: reading.atMs, waitMs: timeline.at(-1)!.waitMs + waitBetween(last, reading, cores) });
     last = reading;
@@ -103,6 +108,7 @@ export function startLoadMeter(options: LoadMeterOptions = {}): LoadMeter {
   let stoppedAt: number | undefined;
   return {
     window: (fromMs, toMs) => ({ wallMs: round(Math.max(0, toMs - fromMs)), cpuWaitMs: round(waitInWindow(timeline as WaitTimeline, fromMs, toMs)) }),
+    waitSoFar: () => timeline.at(-1)!.waitMs,
     stop() {
       if (stoppedAt === undefined) {
         clearInterval(timer);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { withoutWait } from '../../src/core/machine-load.ts';
-import { startLoadMeter } from '../../src/run/load-meter.ts';
+import { startLoadMeter } from '../../src/launch/load-meter.ts';
 import { REPO } from '../helpers/conform-cli.ts';
 import { withCpuHog } from '../helpers/cpu-hog.ts';
 
