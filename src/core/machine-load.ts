@@ -101,11 +101,14 @@ export function waitInWindow(timeline: WaitTimeline, fromMs: number, toMs: numbe
   return Math.min(wall, Math.max(0, waitAt(timeline, toMs) - waitAt(timeline, fromMs)));
 }
 
+/** Slowdowns are recorded up to this: beyond, the backend had a CPU for under 0.1 % of the window (JSON has no Infinity). */
+export const MAX_SLOWDOWN = 1000;
+
 /** The load record of a window: its wall time, the wait inside it, and the slowdown that wait means. */
 export function machineLoad(wallMs: number, cpuWaitMs: number): MachineLoad {
   const wait = Math.min(Math.max(0, cpuWaitMs), Math.max(0, wallMs));
   const busy = wallMs - wait;
-  const slowdown = wallMs <= 0 ? 1 : busy <= 0 ? Number.POSITIVE_INFINITY : wallMs / busy;
+  const slowdown = wallMs <= 0 ? 1 : busy * MAX_SLOWDOWN <= wallMs ? MAX_SLOWDOWN : wallMs / busy;
   return { slowdown: Math.round(slowdown * 1000) / 1000, cpuWaitMs: Math.round(wait * 10) / 10, wallMs: Math.round(wallMs * 10) / 10 };
 }
 
