@@ -13,6 +13,7 @@ import { startFaultProxy, type FaultProxy } from './fault-proxy.ts';
 import { createSeededRandom, type SeededRandom } from '../core/seeded-random.ts';
 import { abortableSleep } from '../runners/abortable-sleep.ts';
 import { startToolServer, type ToolServer } from './tool-server.ts';
+import { forcedToolName, toolChoiceForTurn } from './tool-choice.ts';
 
 /** How the run loop reaches into an agent case: stopping it, and tuning retries where a test needs it faster. */
 export interface AgentLoopOptions {
@@ -171,8 +172,7 @@ export async function runAgentCase(runner: Runner, testCase: Case, options: Agen
     let stopped = false;
 
     for (let turn = 0; turn < spec.maxTurns && !stopped && !signal.aborted; turn++) {
-      // The last turn forbids tools, so a loop that has gathered its results is asked for an answer.
-      const toolChoice = turn < spec.maxTurns - 1 ? (testCase.params.tool_choice ?? 'required') : 'none';
+      const toolChoice = toolChoiceForTurn(testCase, turn);
       const sample = await runner.run({ ...testCase, endpoint: 'chat', messages: [...messages], params: { ...testCase.params, tool_choice: toolChoice } }, { signal });
       turns++;
       last = sample;
@@ -183,6 +183,9 @@ export async function runAgentCase(runner: Runner, testCase: Case, options: Agen
         break;
       }
       if (sample.toolCalls.length === 0) {
+        // A forced choice answered without a call is the server ignoring tool_choice, not the model finishing.
+        const forced = forcedToolName(toolChoice);
+        if (forced) deviations.add(`tool-choice-ignored:${forced}`);
         completed = true;
         break;
       }

@@ -1,4 +1,5 @@
 import type { Verdict } from '../core/types.ts';
+import { forcedToolName, shownToolChoice, toolChoiceForTurn } from '../agent/tool-choice.ts';
 import type { Comparator } from './comparator.ts';
 
 const CHECK = 'agent-loop';
@@ -47,10 +48,20 @@ export const agentLoop: Comparator = {
     const bound = typeof spec.maxRetries === 'number' ? spec.maxRetries : perCall * agent.toolCalls.length;
     if (sample.retries > bound) return fail(sample.retries, bound, `${sample.retries} tool retries > ${bound} allowed (${summary})`);
 
-    // Faults that always apply but never showed up mean the proxy was bypassed: the run proved nothing.
     const certain = (settings?.faults ?? []).filter((f) => (f.toxicity ?? 1) >= 1);
+    if (agent.toolCalls.length === 0) {
+      // No tool call, no request through the proxy: say why the loop never reached its tools.
+      const choice = toolChoiceForTurn(testCase, 0);
+      const forced = forcedToolName(choice);
+      const finish = `finish_reason ${sample.finishReason ?? 'none'}`;
+      if (forced)
+        return fail('no tool call', forced === 'required' ? 'a tool call' : `a call to ${forced}`, `the case asked for tool_choice ${shownToolChoice(choice)} and the answer had no tool call (${finish}), so the server ignored it: the loop never reached its tools and was not tested under faults`);
+      if (certain.length > 0) return fail('no tool call', 'a tool call', `the model called no tool under tool_choice ${shownToolChoice(choice)} (${finish}): the loop was not tested under faults`);
+    }
+
+    // Tools were called and faults that always apply never showed up: the proxy was bypassed, the run proved nothing.
     if (certain.length > 0 && agent.faults.length === 0)
-      return fail(0, '≥ 1 fault', `no fault was injected although ${certain.map((f) => f.type).join(', ')} always apply${agent.toolCalls.length === 0 ? ' (the model called no tool)' : ''}: the loop was not tested under faults`);
+      return fail(0, '≥ 1 fault', `no fault was injected although ${certain.map((f) => f.type).join(', ')} always apply and ${agent.toolCalls.length} tool call(s) were made: the loop was not tested under faults`);
 
     return { check: CHECK, status: 'pass', measured: sample.retries, threshold: bound, message: `${summary}; no side effect applied twice` };
   },

@@ -4,11 +4,17 @@ import { ConformError } from '../core/errors.ts';
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** parseArgs with conform's error style: unknown flags become a usage error that names the command's help. */
-export function parseCommandArgs<T extends Options>(command: string, argv: string[], options: T, allowPositionals = false) {
+export function parseCommandArgs<T extends Options>(
+  command: string,
+  argv: string[],
+  options: T,
+  allowPositionals = false,
+): ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: boolean; strict: true }>> {
   try {
     return parseArgs({ args: argv, options, allowPositionals, strict: true });
   } catch (error) {
-    throw new ConformError('USAGE', `conform ${command}: ${(error as Error).message.split('\n')[0]}. See "conform ${command} --help".`);
+    // No "conform <command>:" here: the CLI entry puts that in front of every error it prints.
+    throw new ConformError('USAGE', `${(error as Error).message.split('\n')[0]}. See "conform ${command} --help".`);
   }
 }
 

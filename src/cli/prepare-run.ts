@@ -5,7 +5,7 @@ import { ConformError } from '../core/errors.ts';
 import { createRunId } from '../core/ids.ts';
 import type { BackendConfig, ConformConfig, Suite } from '../core/types.ts';
 import { ensureFixtureModel } from '../engine/fixture-model/ensure-fixture-model.ts';
-import { loadSuites, selectSuites } from '../suites/load-suites.ts';
+import { loadRequestedSuites } from '../suites/load-suites.ts';
 import type { CliContext } from './context.ts';
 
 export interface PreparedRun {
@@ -40,7 +40,7 @@ function selectBackends(config: ConformConfig, names: string[]): BackendConfig[]
 export async function prepareRun(values: { backend?: string[]; suite?: string[]; config?: string }, ctx: CliContext, needSuites = true): Promise<PreparedRun> {
   const { config, baseDir } = await loadConfig(ctx.cwd, values.config);
   const backends = selectBackends(config, values.backend ?? []);
-  const suites = needSuites ? selectSuites(loadSuites(config.suites, baseDir), values.suite ?? []) : [];
+  const suites = needSuites ? loadRequestedSuites(config.suites, baseDir, values.suite ?? []) : [];
   const apiKeys: Record<string, string | undefined> = {};
   for (const backend of backends) {
     if (!backend.apiKeyEnv) continue;

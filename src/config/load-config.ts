@@ -1,14 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { tsImport } from 'tsx/esm/api';
 import { parse as parseYaml } from 'yaml';
 import { ConformError } from '../core/errors.ts';
 import type { ConformConfig } from '../core/types.ts';
 import { describeError, mostSpecificError, publishedSchemaValidator, valueAtPointer } from '../suites/schema-validator.ts';
 import { DEFAULT_CONFIG } from './default-config.ts';
 
-export const CONFIG_FILES = ['conform.config.ts', 'conform.config.mjs', 'conform.config.js', 'conform.config.yaml', 'conform.config.json'];
+export const CONFIG_FILES = ['conform.config.ts', 'conform.config.mts', 'conform.config.cts', 'conform.config.mjs', 'conform.config.js', 'conform.config.yaml', 'conform.config.json'];
 
 export interface LoadedConfig {
   config: ConformConfig;
@@ -21,7 +20,9 @@ export interface LoadedConfig {
 async function readConfigFile(file: string): Promise<unknown> {
   if (/\.(ya?ml|json)$/.test(file)) return parseYaml(readFileSync(file, 'utf8'));
   // tsImport compiles the config whatever the surrounding package's module type; a config in a
-  // CommonJS project comes back wrapped one level deeper.
+  // CommonJS project comes back wrapped one level deeper. tsx is loaded only here: a YAML config,
+  // or none, starts without it.
+  const { tsImport } = await import('tsx/esm/api');
   const module = (await tsImport(pathToFileURL(file).href, import.meta.url)) as { default?: { default?: unknown } };
   return module.default && typeof module.default === 'object' && 'default' in module.default ? module.default.default : module.default;
 }
@@ -36,6 +37,11 @@ export function validateConfig(raw: unknown, file: string): ConformConfig {
     const eitherOr = error.keyword === 'oneOf' || (error.keyword === 'required' && (missing === 'baseUrl' || missing === 'launch'));
     if (eitherOr && /^\/backends\/\d+$/.test(error.instancePath))
       throw new ConformError('CONFIG_INVALID', `${file}: ${error.instancePath} needs either baseUrl (a server you run, e.g. "http://gpu-box:8000/v1") or launch (a command conform starts), not both`);
+    // The same for the two ways of pricing a backend, and the two forms of metrics.
+    if (/^\/backends\/\d+\/cost$/.test(error.instancePath) && ['oneOf', 'required', 'not'].includes(error.keyword))
+      throw new ConformError('CONFIG_INVALID', `${file}: ${error.instancePath} needs either perHour (a machine price) or both per1kInput and per1kOutput (an API price), not both, for example { perHour: 2.5, currency: "USD" }`);
+    if (/^\/backends\/\d+\/metrics$/.test(error.instancePath) && ['oneOf', 'const', 'type'].includes(error.keyword))
+      throw new ConformError('CONFIG_INVALID', `${file}: ${error.instancePath} must be false (do not scrape) or an object with url and intervalMs, for example { url: "http://gpu-box:8002/metrics" }`);
     throw new ConformError('CONFIG_INVALID', `${file}: ${describeError(error, valueAtPointer(raw, error.instancePath))}`);
   }
   const config = { ...DEFAULT_CONFIG, ...(raw as Partial<ConformConfig>) } as ConformConfig;

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { createHash } from 'node:crypto';
 import {
   getLlama,
@@ -55,6 +57,8 @@ export interface GenerateRequest {
   stop: string[];
   constraint?: OutputConstraint;
   signal?: AbortSignal;
+  /** Called once the request holds a sequence: from then on it is processed, no longer waiting (/metrics). */
+  onStart?: () => void;
 }
 
 /** Called with each piece of answer text; `token` is absent for text released without a new token. */
@@ -75,10 +79,23 @@ export interface LlamaEngine {
   dispose(): Promise<void>;
 }
 
-const ENGINE_VERSION = (() => {
-  const pkg = JSON.parse(readFileSync(new URL('../../node_modules/node-llama-cpp/package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-})();
+/**
+ * node-llama-cpp's version, from the package.json above the file Node resolves for it: npm may
+ * hoist the package anywhere up the tree, so no path is assumed.
+ */
+function nodeLlamaCppVersion(): string {
+  let dir = dirname(createRequire(import.meta.url).resolve('node-llama-cpp'));
+  for (;;) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'node-llama-cpp' && pkg.version) return pkg.version;
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return 'unknown';
+    dir = parent;
+  }
+}
 
 function fileSha256(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
@@ -105,7 +122,7 @@ export async function createLlamaEngine(options: LlamaEngineOptions): Promise<Ll
   };
   const identity: BackendIdentity = {
     engine: 'llama.cpp (node-llama-cpp)',
-    engineVersion: `node-llama-cpp ${ENGINE_VERSION}, llama.cpp ${llama.llamaCppRelease.release}`,
+    engineVersion: `node-llama-cpp ${nodeLlamaCppVersion()}, llama.cpp ${llama.llamaCppRelease.release}`,
     gpu: llama.gpu === false ? 'cpu' : llama.gpu,
     device: llama.gpu === false ? cpuName() : devices.join(', '),
     driver: llama.gpu === false ? 'ggml-cpu' : driverOf(devices),
@@ -116,7 +133,11 @@ export async function createLlamaEngine(options: LlamaEngineOptions): Promise<Ll
     identity,
     contextSize: context.contextSize,
     model,
-    generate: (request, onDelta) => pool.use((sequence) => generateOn(sequence, model, request, grammarFor, onDelta)),
+    generate: (request, onDelta) =>
+      pool.use((sequence) => {
+        request.onStart?.();
+        return generateOn(sequence, model, request, grammarFor, onDelta);
+      }),
     async dispose() {
       await context.dispose();
       await model.dispose();

@@ -46,8 +46,10 @@ export function installConformMatchers(): void {
   expect.extend(conformMatchers);
 }
 
+// vitest's documented extension point. Augmenting Assertion instead, which vitest re-exports from
+// @vitest/expect, took effect in a user's project only when 'vitest' was imported before 'conform/vitest'.
 declare module 'vitest' {
-  interface Assertion<T> {
+  interface Matchers<T = any> {
     toConformWith(golden: Sample, options?: ConformWithOptions): T;
   }
 }

@@ -78,11 +78,34 @@ describe('agent-loop check', () => {
   it('fails an empty schedule when a fault always applies, and a missing schedule', () => {
     const v = judge(record({ faults: [] }));
     expect(v).toMatchObject({ status: 'fail', measured: 0 });
-    expect(v.message).toMatch(/latency always appl/);
+    expect(v.message).toBe('no fault was injected although latency always apply and 1 tool call(s) were made: the loop was not tested under faults');
     // Only chance faults configured: an empty schedule is possible, so it is no failure.
     const chancy: Case = { ...testCase, agent: { ...testCase.agent!, faults: [{ type: 'http_429', toxicity: 0.5 }] } };
     expect(judge(record({ faults: [] }), {}, undefined, chancy).status).toBe('pass');
     expect(judge(undefined)).toMatchObject({ status: 'fail', measured: 'no fault schedule' });
     expect(judge({ ...record(), faults: undefined as unknown as AgentRecord['faults'] }).status).toBe('fail');
+  });
+  it('names an ignored tool_choice, not a missing fault, when the model called no tool', () => {
+    const noCall = record({ turns: 1, toolCalls: [], sideEffects: [], faults: [], finalText: 'plain text' });
+    const named: Case = { ...testCase, params: { tool_choice: { type: 'function', function: { name: 'book_table' } } } };
+    expect(judge(noCall, { retries: 0, finishReason: 'length' }, undefined, named)).toMatchObject({
+      status: 'fail',
+      measured: 'no tool call',
+      threshold: 'a call to book_table',
+      message: 'the case asked for tool_choice book_table and the answer had no tool call (finish_reason length), so the server ignored it: the loop never reached its tools and was not tested under faults',
+    });
+    // No tool_choice in the case: the loop sends "required", and that is what was ignored; with only chance faults too.
+    const chancy: Case = { ...testCase, agent: { ...testCase.agent!, faults: [{ type: 'http_429', toxicity: 0.5 }] } };
+    expect(judge(noCall, { retries: 0, finishReason: 'stop' }, undefined, chancy)).toMatchObject({
+      status: 'fail',
+      threshold: 'a tool call',
+      message: expect.stringMatching(/^the case asked for tool_choice "required" and the answer had no tool call \(finish_reason stop\), so the server ignored it/),
+    });
+    // tool_choice auto lets the model answer directly: only a fault that always applies makes that a failure.
+    const auto: Case = { ...testCase, params: { tool_choice: 'auto' } };
+    expect(judge(noCall, { retries: 0, finishReason: 'stop' }, undefined, auto).message).toBe(
+      'the model called no tool under tool_choice "auto" (finish_reason stop): the loop was not tested under faults',
+    );
+    expect(judge(noCall, { retries: 0 }, undefined, { ...chancy, params: { tool_choice: 'auto' } }).status).toBe('pass');
   });
 });

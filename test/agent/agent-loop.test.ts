@@ -1,10 +1,14 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAgentCase } from '../../src/agent/agent-loop.ts';
 import { agentLoop } from '../../src/assertions/agent-loop.ts';
 import type { Case, FaultSpec, ToolDefinition } from '../../src/core/types.ts';
 import { createOpenAiHttpRunner } from '../../src/runners/openai-http-runner.ts';
+import { parseSuite } from '../../src/suites/parse-suite.ts';
+import { REPO } from '../helpers/conform-cli.ts';
 import { TOL } from '../assertions/samples.ts';
 
 const BOOK_TABLE: ToolDefinition = {
@@ -160,5 +164,31 @@ describe('agent loop', () => {
     expect(sample.kind).toBe('crash');
     expect(sample.error?.message).toMatch(/^turn 1: /);
     expect(sample.agent).toMatchObject({ turns: 1, completed: false });
+  });
+  it("names the ignored tool_choice when the server answers a forced turn with plain text, as llama-server does", async () => {
+    // llama-server with a template that knows no tools: 200, plain text, finish_reason length, whatever tool_choice says.
+    const ignoring = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content: 'table lunch Oslo' }, finish_reason: 'length' }], usage: { prompt_tokens: 9, completion_tokens: 3 } }));
+      });
+    });
+    await new Promise<void>((resolve) => ignoring.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(ignoring.address() as AddressInfo).port}/v1`;
+      const suite = parseSuite(readFileSync(join(REPO, 'suites', 'tool-use-jitter.yaml'), 'utf8'), 'suites/tool-use-jitter.yaml');
+      const testCase = suite.cases.find((c) => c.id === 'booking-under-jitter')!;
+      const sample = await runAgentCase(createOpenAiHttpRunner({ backend: 'ignoring', baseUrl: url, model: 'x', maxRetries: 0 }), testCase);
+      expect(sample.agent).toMatchObject({ turns: 1, completed: true, toolCalls: [], faults: [] });
+      expect(sample.deviations).toContain('tool-choice-ignored:book_table');
+      const verdict = agentLoop.compare({ sample, testCase, spec: { kind: 'agent-loop' }, tolerance: TOL, sameBackendAsReference: false });
+      expect(verdict).toMatchObject({ status: 'fail', measured: 'no tool call', threshold: 'a call to book_table' });
+      expect(verdict.message).toBe(
+        'the case asked for tool_choice book_table and the answer had no tool call (finish_reason length), so the server ignored it: the loop never reached its tools and was not tested under faults',
+      );
+    } finally {
+      await new Promise<void>((resolve) => ignoring.close(() => resolve()));
+    }
   });
 });

@@ -158,6 +158,13 @@ describe('loadConfig', () => {
     expect(loaded.config.modelPath).toBe('{fixture}');
   });
 
+  it('finds conform.config.mts, for CommonJS projects that keep ES-module syntax in .mts files', async () => {
+    writeFileSync(join(dir, 'conform.config.mts'), "const port: number = 9;\nexport default { backends: [{ name: 'mts', class: 'cpu', model: 'm', baseUrl: `http://x:${port}/v1` }] };\n");
+    const loaded = await loadConfig(dir);
+    expect(loaded.file).toBe(join(dir, 'conform.config.mts'));
+    expect(loaded.config.backends[0]!.baseUrl).toBe('http://x:9/v1');
+  });
+
   it('prefers conform.config.ts over a YAML config in the same folder', async () => {
     writeFileSync(join(dir, 'conform.config.ts'), "export default { backends: [{ name: 'from-ts', class: 'cpu', model: 'm', baseUrl: 'http://x/v1' }] };\n");
     writeFileSync(join(dir, 'conform.config.yaml'), lines('backends:', '  - { name: from-yaml, class: cpu, model: m, baseUrl: "http://x/v1" }'));

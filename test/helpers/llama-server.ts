@@ -44,8 +44,9 @@ export function peerDir(): string {
 /** node-llama-cpp's prebuilt Vulkan backend, the same llama.cpp commit as the peer; Debian 12 cannot compile its own. */
 export function prebuiltVulkanBackend(): string {
   const require = createRequire(join(REPO, 'package.json'));
-  const pkg = require.resolve('@node-llama-cpp/linux-x64-vulkan/package.json');
-  return join(dirname(pkg), 'bins', 'linux-x64-vulkan', 'libggml-vulkan.so');
+  // The package exports only its entry (dist/index.js); its binaries sit beside dist/.
+  const entry = require.resolve('@node-llama-cpp/linux-x64-vulkan');
+  return join(dirname(dirname(entry)), 'bins', 'linux-x64-vulkan', 'libggml-vulkan.so');
 }
 
 async function answers(baseUrl: string): Promise<boolean> {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { EXIT } from '../../core/errors.ts';
 import type { BackendConfig, BackendIdentity } from '../../core/types.ts';
 import { launchBackend } from '../../launch/launch-backend.ts';
-import { presetOf } from '../../runners/presets.ts';
+import { assumedContextSize, presetOf } from '../../runners/presets.ts';
 import { createOpenAiHttpRunner } from '../../runners/openai-http-runner.ts';
 import { probeIdentity } from '../../runners/probe-identity.ts';
 import { probeFeatures, type FeatureProbe } from '../../run/probe-features.ts';
@@ -15,15 +15,32 @@ export const BACKENDS_HELP = `conform backends [--backend <name>]... [--json] [-
 
 Lists the configured backends and probes each one (launching those with a launch command):
 reachable or not, model, engine and version, device, and what it really supports: logprobs,
-tools, a named tool_choice, streamed tool calls, json_schema.`;
+tools, a named tool_choice, streamed tool calls (with logprobs, as the suites send them),
+json_schema. Each feature is "yes", "no" with why (what the answer lacked, or the server's own
+refusal, e.g. "no: HTTP 400 logprobs is not supported with tools + stream"), or "error" with what
+kept the answer away (timeout, a busy server); the reasons are listed under the table.
+
+Exit codes: 0 every backend answered (features may be missing; a launched backend whose device
+is absent here is listed as unavailable); 3 a backend is unreachable (for example "unreachable:
+connection refused at http://127.0.0.1:8080/v1") or its launch failed; 2 usage or config error.`;
 
 export interface BackendProbe {
   name: string;
   preset?: string;
   reachable: boolean;
+  /** Why it is not reachable: "unreachable: …", "crashed: …" (launch failed), "unavailable: …" (no such device here). */
   reason?: string;
   identity: BackendIdentity;
   features?: FeatureProbe;
+}
+
+/** The base URL as it may be shown: without user, password or query. */
+function shownBaseUrl(baseUrl: string): string {
+  const url = new URL(baseUrl);
+  url.username = '';
+  url.password = '';
+  url.search = '';
+  return url.toString().replace(/\/$/, '');
 }
 
 async function probeOne(backend: BackendConfig, modelPath: string, apiKey: string | undefined, ctx: CliContext, signal: AbortSignal): Promise<BackendProbe> {
@@ -38,33 +55,53 @@ async function probeOne(backend: BackendConfig, modelPath: string, apiKey: strin
     stop = outcome.backend.stop;
   }
   try {
-    const identity = await probeIdentity(baseUrl!, apiKey);
+    const identity = await probeIdentity(baseUrl!, apiKey, { signal, defaultContextSize: assumedContextSize(backend) });
     const runner = createOpenAiHttpRunner({ backend: backend.name, baseUrl: baseUrl!, model: backend.model, apiKey, maxRetries: 1, requestTimeoutMs: 60_000 });
-    const features = await probeFeatures(runner, signal);
-    const reachable = Object.values(features).some((v) => v === 'yes' || v === 'no') || identity.model !== undefined;
-    return { name: backend.name, preset: backend.preset, reachable, identity, features, ...(reachable ? {} : { reason: features.logprobs }) };
+    const probed = await probeFeatures(runner, shownBaseUrl(baseUrl!), signal);
+    if (!probed.reachable) return { name: backend.name, preset: backend.preset, reachable: false, reason: probed.reason, identity };
+    return { name: backend.name, preset: backend.preset, reachable: true, identity, features: probed.features };
   } finally {
     await stop?.();
   }
 }
 
+const FEATURES: Array<[keyof FeatureProbe, string]> = [
+  ['logprobs', 'logprobs'],
+  ['tools', 'tools'],
+  ['namedToolChoice', 'named tool_choice'],
+  ['streamedTools', 'streamed tools'],
+  ['jsonSchema', 'json_schema'],
+];
+
+/** A verdict's word for the table ("yes", "no", "error"); the reason goes under the table. */
+const cellOf = (verdict: string | undefined) => verdict?.split(':')[0] ?? '-';
+
 function table(rows: BackendProbe[]): string[] {
-  const header = ['backend', 'reachable', 'model', 'engine', 'device', 'logprobs', 'tools', 'named tool_choice', 'streamed tools', 'json_schema'];
+  const header = ['backend', 'reachable', 'model', 'engine', 'device', ...FEATURES.map(([, label]) => label)];
   const cells = rows.map((r) => [
     r.name,
-    r.reachable ? 'yes' : `no (${r.reason ?? '?'})`,
+    r.reachable ? 'yes' : 'no',
     r.identity.model ?? '-',
     [r.identity.engine, r.identity.engineVersion].filter(Boolean).join(' ') || '-',
     r.identity.device ?? '-',
-    r.features?.logprobs ?? '-',
-    r.features?.tools ?? '-',
-    r.features?.namedToolChoice ?? '-',
-    r.features?.streamedTools ?? '-',
-    r.features?.jsonSchema ?? '-',
+    ...FEATURES.map(([key]) => cellOf(r.features?.[key])),
   ]);
   const all = [header, ...cells];
   const widths = header.map((_, i) => Math.max(...all.map((row) => row[i]!.length)));
   return all.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
+}
+
+/** One line per backend that could not be probed and per feature that is not a plain yes. */
+function reasons(rows: BackendProbe[]): string[] {
+  const lines: string[] = [];
+  for (const r of rows) {
+    if (!r.reachable) lines.push(`${r.name}: ${r.reason ?? 'not reachable'}`);
+    for (const [key, label] of FEATURES) {
+      const verdict = r.features?.[key];
+      if (verdict !== undefined && verdict !== 'yes') lines.push(`${r.name} ${label}: ${verdict}`);
+    }
+  }
+  return lines;
 }
 
 /** `conform backends`: who is configured, who answers, and what each one really supports. */
@@ -80,8 +117,14 @@ export async function backendsCommand(argv: string[], ctx: CliContext): Promise<
       rows.push(await probeOne(backend, prepared.modelPath, prepared.apiKeys[backend.name], ctx, interrupt.signal));
     }
     if (values.json) ctx.out(JSON.stringify(rows, null, 2));
-    else for (const line of table(rows)) ctx.out(line);
-    return EXIT.ok;
+    else {
+      for (const line of table(rows)) ctx.out(line);
+      const why = reasons(rows);
+      if (why.length > 0) ctx.out('');
+      for (const line of why) ctx.out(line);
+    }
+    // A device that does not exist here is a skip, as in conform run; anything else unreached is trouble.
+    return rows.some((r) => !r.reachable && !r.reason?.startsWith('unavailable:')) ? EXIT.infrastructure : EXIT.ok;
   } finally {
     interrupt.dispose();
   }

@@ -14,7 +14,7 @@ seeded weights). Same bytes every time; prints its sha256. Default --out: confor
 export async function modelCommand(argv: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs('model', argv, { out: { type: 'string' }, help: { type: 'boolean' } }, true);
   if (values.help || positionals.length === 0) return ctx.out(MODEL_HELP), values.help ? 0 : 2;
-  if (positionals[0] !== 'create') throw new ConformError('USAGE', `conform model ${positionals[0]}: unknown subcommand, expected "create"`);
+  if (positionals[0] !== 'create') throw new ConformError('USAGE', `"${positionals[0]}": unknown subcommand, expected "create"`);
   const bytes = buildFixtureModel();
   const out = resolve(ctx.cwd, values.out ?? 'conform-tiny.gguf');
   await writeFile(out, bytes);

@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { ConformError, EXIT } from '../../core/errors.ts';
-import type { GoldenFile, Sample } from '../../core/types.ts';
-import { writeGolden } from '../../record/golden-store.ts';
+import type { BackendRun, CaseResult } from '../../core/types.ts';
+import { backendAnswered, goldenFileOf, planRecording, type SuiteRecording } from '../../record/golden-recording.ts';
+import { goldenPath, writeGolden } from '../../record/golden-store.ts';
 import { createJournal } from '../../record/journal.ts';
 import { executeRun } from '../../run/execute-run.ts';
 import { parseCommandArgs } from '../args.ts';
@@ -12,10 +13,42 @@ import { CONFORM_VERSION } from '../version.ts';
 export const RECORD_HELP = `conform record [--backend <name>] [--suite <glob>]... [--config <file>]
 
 Runs the suites on one backend (default: the config's reference, cpu) and writes golden/<suite>.json
-with provenance: backend identity, model sha256, conform version and date. Nothing is written
-unless every case produced a sample.`;
+with provenance: backend identity, model sha256, conform version and date.
 
-/** `conform record`: approve a backend's current outputs as golden. */
+A case the backend cannot serve (it refused the request with an HTTP error such as 400 or 500, broke
+the protocol, or a requirement excludes it: a cold/warm start of a server conform does not launch, a
+prompt beyond its context) is written to provenance.unsupported with the reason, not as a sample.
+A case that failed to record for other reasons (timeout, connection refused or lost, 401/403/404,
+429/503 after retries) leaves that suite's golden file as it was; the other suites are written.
+
+Exit codes: 0 every selected suite's golden written; 3 a suite left unchanged, the backend
+unreachable or not started (nothing written), or interrupted (nothing written); 2 usage or config error.`;
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** Why nothing can be written at all, or undefined when the backend answered and golden files can be. */
+function nothingToWrite(run: BackendRun, results: CaseResult[], aborted: boolean): string | undefined {
+  if (aborted) return 'interrupted';
+  if (run.state !== 'ran') return `${run.state}: ${run.reason ?? 'no reason given'}`;
+  // Requirement skips send nothing; only a backend that was asked and never answered is unreachable.
+  const first = results.find((r) => r.status === 'error');
+  if (!first || results.some((r) => backendAnswered(r.sample))) return undefined;
+  return `unreachable: ${first.sample?.error?.message ?? first.verdicts[0]?.message ?? 'it answered no request'}`;
+}
+
+function printWritten(file: string, recording: SuiteRecording, backend: string, ctx: CliContext): void {
+  const unsupported = Object.entries(recording.unsupported);
+  ctx.out(`${file}: ${plural(Object.keys(recording.samples).length, 'sample')}, ${unsupported.length} unsupported, from ${backend}`);
+  for (const [caseId, reason] of unsupported) ctx.out(`  unsupported ${recording.suite}/${caseId}: ${reason}`);
+}
+
+function printKept(file: string, recording: SuiteRecording, ctx: CliContext): void {
+  const failed = Object.entries(recording.failed);
+  ctx.err(`${file}: left as it was: ${plural(failed.length, 'case')} failed to record`);
+  for (const [caseId, reason] of failed) ctx.err(`  failed ${recording.suite}/${caseId}: ${reason}`);
+}
+
+/** `conform record`: approve a backend's current outputs as golden, with the cases it cannot serve listed in provenance. */
 export async function recordCommand(argv: string[], ctx: CliContext): Promise<number> {
   const { values } = parseCommandArgs('record', argv, { ...SELECTION_FLAGS, help: { type: 'boolean' } });
   if (values.help) return ctx.out(RECORD_HELP), EXIT.ok;
@@ -38,26 +71,26 @@ export async function recordCommand(argv: string[], ctx: CliContext): Promise<nu
       signal: interrupt.signal,
       hooks: { onBackendProgress: (b, line) => ctx.isTTY && ctx.err(`… ${b}: ${line}`) },
     });
-    const run = backends[0]!;
-    const bad = results.filter((r) => r.status !== 'pass');
-    if (run.state !== 'ran' || bad.length > 0 || interrupt.signal.aborted) {
-      for (const r of bad.slice(0, 10)) ctx.err(`  ${r.suite}/${r.caseId}: ${r.verdicts[0]?.message}`);
-      ctx.err(`conform record: ${backend.name} ${run.state === 'ran' ? `gave no sample for ${bad.length} case(s)` : `${run.state}: ${run.reason}`}; golden left unchanged. Samples: ${prepared.runDir}`);
+    const run = backends[0] ?? { name: backend.name, class: backend.class, state: 'unavailable' as const, reason: 'no case selected', identity: {} };
+    const blocked = nothingToWrite(run, results, interrupt.signal.aborted);
+    if (blocked) {
+      ctx.err(`conform record: ${backend.name} ${blocked}; nothing written, golden left unchanged. Samples: ${prepared.runDir}`);
       return EXIT.infrastructure;
     }
     const goldenDir = resolve(prepared.baseDir, prepared.config.goldenDir);
-    for (const suite of prepared.suites) {
-      const samples: Record<string, Sample> = {};
-      for (const r of results) if (r.suite === suite.name && r.sample) samples[r.caseId] = r.sample;
-      const golden: GoldenFile = {
-        schemaVersion: 1,
-        suite: suite.name,
-        provenance: { backend: backend.name, identity: run.identity, modelSha256: run.identity.modelSha256, conformVersion: CONFORM_VERSION, recordedAt: new Date().toISOString() },
-        samples,
-      };
-      ctx.out(`${writeGolden(goldenDir, golden)}: ${Object.keys(samples).length} cases from ${backend.name}`);
+    const provenance = { backend: backend.name, identity: run.identity, modelSha256: run.identity.modelSha256, conformVersion: CONFORM_VERSION, recordedAt: new Date().toISOString() };
+    const recordings = planRecording(prepared.suites, results);
+    for (const recording of recordings) {
+      if (Object.keys(recording.failed).length > 0) printKept(goldenPath(goldenDir, recording.suite), recording, ctx);
+      else printWritten(writeGolden(goldenDir, goldenFileOf(recording, provenance)), recording, backend.name, ctx);
     }
-    return EXIT.ok;
+    const kept = recordings.filter((r) => Object.keys(r.failed).length > 0).length;
+    if (kept === 0) return EXIT.ok;
+    ctx.err(
+      `conform record: ${recordings.length - kept} of ${plural(recordings.length, 'golden file')} written from ${backend.name}; ` +
+        `${kept} left as ${kept === 1 ? 'it was' : 'they were'} because a case failed to record (rerun; for timeouts raise requestTimeoutMs). Samples: ${prepared.runDir}`,
+    );
+    return EXIT.infrastructure;
   } finally {
     interrupt.dispose();
   }

@@ -7,7 +7,7 @@ import { NOTABLE_SLOWDOWN } from '../../core/machine-load.ts';
 import type { BackendConfig, CaseResult, GoldenFile, RunSummary, Suite } from '../../core/types.ts';
 import { calibrate, runSelftest, type Calibration, type SelftestResult } from '../../faults/selftest.ts';
 import { FAULTS } from '../../faults/catalog.ts';
-import { readGolden } from '../../record/golden-store.ts';
+import { readSuiteGolden } from '../../record/golden-store.ts';
 import { createJournal } from '../../record/journal.ts';
 import { readRunSummary } from '../../record/run-folder.ts';
 import { createJsonReporter } from '../../reporters/json-reporter.ts';
@@ -86,7 +86,7 @@ export async function selftestCommand(argv: string[], ctx: CliContext): Promise<
   const prepared = await prepareRun({ config: values.config }, ctx);
   const goldenDir = resolve(prepared.baseDir, prepared.config.goldenDir);
   const allSuites = prepared.suites;
-  const goldens = new Map<string, GoldenFile | undefined>(allSuites.map((s) => [s.name, readGolden(goldenDir, s.name)]));
+  const goldens = new Map<string, GoldenFile | undefined>(allSuites.map((s) => [s.name, readSuiteGolden(goldenDir, s)]));
   const reference = prepared.config.reference;
   const stamp = createRunId(new Date(), '').replace(/-$/, '');
   const outDir = resolve(prepared.baseDir, prepared.config.reportsDir, `selftest-${stamp}`);
