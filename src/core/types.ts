@@ -260,6 +260,24 @@ export interface Sample {
   agent?: AgentRecord;
   /** For lifecycle cases: how the backend came up. */
   lifecycle?: LifecycleRecord;
+  /** How long the backend processes conform started waited for a CPU while this sample was timed; timed checks take that wait out (core/machine-load.ts). */
+  machine?: MachineLoad;
+}
+
+/**
+ * CPU contention over a timed interval, read from the kernel's scheduler statistics of the backend processes
+ * conform launched (src/run/load-meter.ts). Absent where none was measured: a backend conform did not start,
+ * a system without /proc.
+ */
+export interface MachineLoad {
+  /** wallMs / (wallMs − cpuWaitMs): 1 when nothing waited, 2 when the timed work got half the CPU it asked for. */
+  slowdown: number;
+  /** Time lost to contention: per sampling tick, the longest any one measured thread was runnable but waiting for a CPU. */
+  cpuWaitMs: number;
+  /** The interval measured. */
+  wallMs: number;
+  /** The same for named parts of the interval; a lifecycle start has spawnToHealthyMs, healthyToFirstAnswerMs and steadyMs. */
+  phases?: Record<string, { wallMs: number; cpuWaitMs: number }>;
 }
 
 /** What a tool loop did: every turn, every tool execution and its retries, and the faults injected. */

@@ -2,6 +2,7 @@
 // them exactly as `conform run` would, and see which verdicts turn. Pure: no I/O, no backends.
 import { firstDivergence } from '../assertions/tokens.ts';
 import { distributionStats } from '../assertions/distribution.ts';
+import { NOTABLE_SLOWDOWN } from '../core/machine-load.ts';
 import { prefixDrift } from '../assertions/prefix-drift.ts';
 import { caseStatus } from '../core/outcome.ts';
 import { DEFAULT_GATE_POLICY, evaluateGate, quantile } from '../core/gate.ts';
@@ -65,6 +66,8 @@ export interface CleanFlag {
   status: Status;
   checks: string[];
   message: string;
+  /** How slow the machine was while the case ran, where it was measurably slow: a flag to read with care. */
+  slowdown?: number;
 }
 
 export interface SelftestResult {
@@ -212,7 +215,8 @@ export function runSelftest(input: SelftestInput): SelftestResult {
         const status = caseStatus(v);
         if (!bad(status)) return;
         const failing = v.filter((x) => bad(x.status));
-        cleanFlags.push({ backend, suite, caseId: suiteRows[i]!.testCase.id, status, checks: failing.map((x) => x.check), message: failing[0]?.message ?? '' });
+        const slowdown = suiteRows[i]!.result.sample?.machine?.slowdown;
+        cleanFlags.push({ backend, suite, caseId: suiteRows[i]!.testCase.id, status, checks: failing.map((x) => x.check), message: failing[0]?.message ?? '', ...(slowdown !== undefined && slowdown >= NOTABLE_SLOWDOWN ? { slowdown } : {}) });
       });
     }
   }
@@ -255,7 +259,7 @@ export function runSelftest(input: SelftestInput): SelftestResult {
 
   const problems = [
     ...matrix.filter((m) => m.status === 'missed' || m.status === 'misattributed' || m.status === 'flagged').map((m) => `${m.fault} ${m.status} in ${m.suite}${m.uncaught.length ? ` (${m.uncaught.join(', ')})` : ''}${m.note ? `: ${m.note}` : ''}`),
-    ...cleanFlags.map((f) => `clean run flagged ${f.backend}/${f.suite}/${f.caseId}: ${f.checks.join(', ')}: ${f.message}`),
+    ...cleanFlags.map((f) => `clean run flagged ${f.backend}/${f.suite}/${f.caseId}${f.slowdown !== undefined ? ` (machine ${f.slowdown.toFixed(1)}× slow)` : ''}: ${f.checks.join(', ')}: ${f.message}`),
   ];
   return { matrix, clean: cleanFlags, problems };
 }

@@ -6,6 +6,7 @@ import { CONFORM_BIN } from '../config/package-files.ts';
 import { createStreamRedactor } from '../core/redact.ts';
 import type { BackendConfig, BackendRun } from '../core/types.ts';
 import { freePort } from './free-port.ts';
+import { startLoadMeter } from './load-meter.ts';
 import { logTail } from './log-tail.ts';
 import { waitUntilAnswering } from './wait-until-answering.ts';
 
@@ -110,6 +111,7 @@ export async function launchBackend(config: BackendConfig, options: LaunchOption
     await exited;
   };
   const baseUrl = `http://127.0.0.1:${port}/v1`;
+  const meter = child.pid !== undefined ? startLoadMeter({ rootPid: child.pid, includeRoot: true }) : undefined;
   const ready = await waitUntilAnswering({
     baseUrl,
     model: config.model,
@@ -118,7 +120,9 @@ export async function launchBackend(config: BackendConfig, options: LaunchOption
     exited: exited.then(() => exit!),
     signal: options.signal,
     onProgress: options.onProgress,
+    cpuWaitMs: meter?.waitSoFar,
   });
+  meter?.stop();
   if (ready.state !== 'ready') {
     await stop();
     const tail = logTail(options.logFile, 3);

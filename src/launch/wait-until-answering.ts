@@ -8,6 +8,8 @@ export interface WaitOptions {
   exited: Promise<{ code?: number; signal?: string }>;
   signal?: AbortSignal;
   onProgress?: (line: string) => void;
+  /** The backend's CPU wait so far (load-meter.ts): the deadline counts only its own time, so a busy machine slows a start without failing it. */
+  cpuWaitMs?: () => number;
 }
 
 export type WaitOutcome =
@@ -58,14 +60,15 @@ async function firstAnswer(baseUrl: string, model: string, timeoutMs: number, si
 
 /** Polls until the server is healthy and has answered one real request, or it exits, or time runs out. */
 export async function waitUntilAnswering(options: WaitOptions): Promise<WaitOutcome> {
-  const deadline = performance.now() + options.timeoutMs;
+  const started = performance.now();
+  const deadline = () => started + options.timeoutMs + (options.cpuWaitMs?.() ?? 0);
   let exitInfo: { code?: number; signal?: string } | undefined;
   void options.exited.then((info) => (exitInfo = info));
   let lastReport = performance.now();
   while (!(await healthy(options.baseUrl, options.healthPath, options.signal))) {
     if (exitInfo) return { state: 'failed', reason: `process exited (code ${exitInfo.code ?? 'none'}${exitInfo.signal ? `, ${exitInfo.signal}` : ''}) before it was healthy` };
     if (options.signal?.aborted) return { state: 'failed', reason: 'interrupted' };
-    if (performance.now() > deadline) return { state: 'failed', reason: `not healthy after ${options.timeoutMs} ms` };
+    if (performance.now() > deadline()) return { state: 'failed', reason: `not healthy after ${options.timeoutMs} ms${options.cpuWaitMs ? ` of its own time (${Math.round(performance.now() - started)} ms in all)` : ''}` };
     if (performance.now() - lastReport > 5_000) {
       options.onProgress?.('waiting for health');
       lastReport = performance.now();
@@ -75,7 +78,7 @@ export async function waitUntilAnswering(options: WaitOptions): Promise<WaitOutc
   const healthyAt = performance.now();
   options.onProgress?.('healthy; waiting for a first real answer');
   try {
-    const firstAnswerTtftMs = await firstAnswer(options.baseUrl, options.model, Math.max(1_000, deadline - healthyAt), options.signal);
+    const firstAnswerTtftMs = await firstAnswer(options.baseUrl, options.model, Math.max(1_000, deadline() - healthyAt), options.signal);
     return { state: 'ready', healthyAt, answeredAt: performance.now(), firstAnswerTtftMs };
   } catch (error) {
     if (options.signal?.aborted) return { state: 'failed', reason: 'interrupted' };

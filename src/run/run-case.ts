@@ -5,6 +5,7 @@ import type { BackendConfig, BackendIdentity, Case, Sample } from '../core/types
 import { presetOf } from '../runners/presets.ts';
 import type { Runner } from '../runners/runner.ts';
 import { runLifecycleCase } from './lifecycle.ts';
+import { startLoadMeter } from '../launch/load-meter.ts';
 import { runRepeated } from './repeat.ts';
 
 export interface RunCaseContext {
@@ -29,9 +30,19 @@ export async function runCase(testCase: Case, ctx: RunCaseContext): Promise<Case
     const logFile = join(ctx.runDir, 'logs', `${ctx.backend.name}.${testCase.id}.log`);
     return { sample: await runLifecycleCase(ctx.backend, testCase, { modelPath: ctx.modelPath, env: ctx.env, logFile, healthPath: presetOf(ctx.backend)?.healthPath, signal: ctx.signal }) };
   }
-  if (testCase.endpoint === 'agent') {
-    return { sample: await runAgentCase(ctx.runner, testCase, { signal: ctx.signal }) };
+  // Timed checks take out the time the backend's processes spent waiting for a CPU (core/machine-load.ts).
+  const meter = startLoadMeter();
+  try {
+    const sample = await sendCase(testCase, ctx);
+    const machine = meter.stop();
+    return { sample: machine ? { ...sample, machine } : sample };
+  } finally {
+    meter.stop();
   }
-  if (testCase.repeat) return { sample: await runRepeated(ctx.runner, testCase, ctx.signal) };
-  return { sample: await ctx.runner.run(testCase, { signal: ctx.signal }) };
+}
+
+function sendCase(testCase: Case, ctx: RunCaseContext): Promise<Sample> {
+  if (testCase.endpoint === 'agent') return runAgentCase(ctx.runner, testCase, { signal: ctx.signal });
+  if (testCase.repeat) return runRepeated(ctx.runner, testCase, ctx.signal);
+  return ctx.runner.run(testCase, { signal: ctx.signal });
 }

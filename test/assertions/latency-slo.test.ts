@@ -162,3 +162,29 @@ describe('latency-slo limits per backend class', () => {
     expect(latencySlo.compare({ ...input({ sample: slow, spec }), backendClass: 'cpu' }).status).toBe('fail');
   });
 });
+
+describe('latency-slo on a busy machine', () => {
+  // A 4K-token prompt on software Vulkan: 16 s of prefill quiet, 64 s measured with the backend waiting 48 s for a CPU.
+  const loaded = (wallMs: number, waitMs: number) => ({ slowdown: wallMs / (wallMs - waitMs), cpuWaitMs: waitMs, wallMs });
+
+  it('passes a TTFT over its limit only by the time the backend waited for a CPU, and says so', () => {
+    const v = check(streamed(64_000, 65_000, 16, { machine: loaded(65_000, 48_750) }), { ttftMs: 30_000 });
+    expect(v.status).toBe('pass');
+    expect(v.measured).toBe(64_000);
+    expect(v.message).toBe(
+      "within limits: TTFT 64000.0 ms (16000.0 ms without the CPU wait) ≤ 30000.0 ms; machine was slow: the backend's processes waited 48.8 s of 65.0 s for a CPU (4.0× slowdown); E2EL 16.3 s without the wait",
+    );
+    expect((v.details!.results as SloResult[])[0]).toMatchObject({ withoutWaitMs: 16_000, excused: true, ok: true });
+  });
+
+  it('must catch: a TTFT over its limit even without the wait', () => {
+    const v = check(streamed(64_000, 65_000, 16, { machine: loaded(65_000, 13_000) }), { ttftMs: 30_000 });
+    expect(v.status).toBe('fail');
+    expect(v.message).toMatch(/^over its latency limit: TTFT 64000\.0 ms \(51200\.0 ms without the CPU wait\) > 30000\.0 ms; machine was slow/);
+  });
+
+  it('leaves a verdict as it was when the backend never waited', () => {
+    const quiet = check(streamed(2400, 2600, 11, { machine: loaded(2600, 0) }), { ttftMs: 2000 });
+    expect(quiet).toMatchObject({ status: 'fail', message: 'over its latency limit: TTFT 2400.0 ms > 2000.0 ms' });
+  });
+});

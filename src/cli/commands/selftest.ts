@@ -3,7 +3,8 @@ import { join, relative, resolve } from 'node:path';
 import { EXIT } from '../../core/errors.ts';
 import { createRunId } from '../../core/ids.ts';
 import { buildSummary } from '../../core/summary.ts';
-import type { BackendConfig, GoldenFile, RunSummary, Suite } from '../../core/types.ts';
+import { NOTABLE_SLOWDOWN } from '../../core/machine-load.ts';
+import type { BackendConfig, CaseResult, GoldenFile, RunSummary, Suite } from '../../core/types.ts';
 import { calibrate, runSelftest, type Calibration, type SelftestResult } from '../../faults/selftest.ts';
 import { FAULTS } from '../../faults/catalog.ts';
 import { readSuiteGolden } from '../../record/golden-store.ts';
@@ -36,7 +37,7 @@ function markdown(result: SelftestResult, calibration: Calibration, cleanRuns: A
     lines.push(`| ${m.fault} | ${m.kind} | ${m.suite} | **${m.status}**${m.uncaught.length ? ` (${m.uncaught.join(', ')})` : ''} | ${m.perturbed.length} | ${by}${m.note ? ` — ${m.note}` : ''} |`);
   }
   lines.push('', '## False positives', '', `Clean run re-judged against golden: ${result.clean.length} case(s) flagged.`);
-  for (const f of result.clean) lines.push(`- ${f.backend}/${f.suite}/${f.caseId} (${f.status}: ${f.checks.join(', ')}): ${f.message}`);
+  for (const f of result.clean) lines.push(`- ${f.backend}/${f.suite}/${f.caseId} (${f.status}: ${f.checks.join(', ')}${f.slowdown !== undefined ? `; machine ${f.slowdown.toFixed(1)}× slow` : ''}): ${f.message}`);
   for (const [i, r] of cleanRuns.entries()) lines.push(`- extra clean run ${i + 1} (${r.runId}): ${r.flagged.length} flagged${r.flagged.length ? `: ${r.flagged.join(', ')}` : ''}`);
   const a = calibration.absDeltaLogprob;
   lines.push(
@@ -62,6 +63,13 @@ function divergenceLine(divergences: Array<{ caseId: string; index?: number | nu
   const never = divergences.length - [...parted.values()].reduce((a, b) => a + b, 0);
   const where = [...parted].map(([at, n]) => (n > 1 ? `${at} (x${n})` : at)).join(', ');
   return `${never} of ${divergences.length} samples never diverged${where ? `; diverged at: ${where}` : ''}`;
+}
+
+/** A case an extra clean run flagged, with the machine's slowdown where it was measurably slow, so load can be told from a real flag. */
+function flaggedLine(r: CaseResult): string {
+  const slowdown = r.sample?.machine?.slowdown;
+  const slow = slowdown !== undefined && slowdown >= NOTABLE_SLOWDOWN ? `; machine ${slowdown.toFixed(1)}× slow` : '';
+  return `${r.backend}/${r.suite}/${r.caseId} (${r.verdicts.filter((v) => v.status === 'fail' || v.status === 'error').map((v) => v.check).join(', ')}${slow})`;
 }
 
 /** `conform selftest`: detection power and false positives, measured on real samples. */
@@ -120,7 +128,7 @@ export async function selftestCommand(argv: string[], ctx: CliContext): Promise<
     const suites = values.suite?.length ? selectSuites(allSuites, values.suite) : allSuites;
     const result = runSelftest({ summary, suites, goldens, reference, backends: prepared.config.backends, extraCleanRuns: extra });
     const calibration = calibrate([summary, ...extra], goldens, reference);
-    const cleanRuns = extra.map((r) => ({ runId: r.runId, flagged: r.results.filter((x) => x.status === 'fail' || x.status === 'error').map((x) => `${x.backend}/${x.suite}/${x.caseId} (${x.verdicts.filter((v) => v.status === 'fail' || v.status === 'error').map((v) => v.check).join(', ')})`) }));
+    const cleanRuns = extra.map((r) => ({ runId: r.runId, flagged: r.results.filter((x) => x.status === 'fail' || x.status === 'error').map(flaggedLine) }));
     for (const r of cleanRuns) for (const f of r.flagged) result.problems.push(`extra clean run ${r.runId} flagged ${f}`);
     writeFileSync(join(outDir, 'selftest.json'), `${JSON.stringify({ from, faults: [...FAULTS.values()].map(({ name, kind, backend, description, expect }) => ({ name, kind, backend, description, expect })), ...result, cleanRuns, calibration }, null, 2)}\n`);
     const md = markdown(result, calibration, cleanRuns, from);
