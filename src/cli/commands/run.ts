@@ -4,6 +4,7 @@ import { EXIT } from '../../core/errors.ts';
 import { exitCodeForCounts } from '../../core/outcome.ts';
 import { filterShard, parseShard } from '../../core/plan.ts';
 import { buildSummary } from '../../core/summary.ts';
+import { expandVariants } from '../../core/variants.ts';
 import type { GoldenFile } from '../../core/types.ts';
 import { readSuiteGolden } from '../../record/golden-store.ts';
 import { createJournal } from '../../record/journal.ts';
@@ -19,16 +20,17 @@ import type { CliContext } from '../context.ts';
 import { CONFORM_VERSION } from '../version.ts';
 import { interruptSignal, prepareRun, SELECTION_FLAGS } from '../prepare-run.ts';
 
-export const RUN_HELP = `conform run [--backend <name>]... [--suite <glob>]... [--shard i/n] [--config <file>]
+export const RUN_HELP = `conform run [--backend <name>]... [--suite <glob>]... [--shard i/n] [--variants] [--config <file>]
 
 Runs the suites against each backend (launching those with a launch command), compares
 every sample with golden, and writes reports/<run-id>/: samples.jsonl (as results land),
 summary.json, junit.xml, summary.md and report.html, plus logs/<backend>.log.
+--variants also runs each backend's plan variants (config: variants), as <backend>@<variant>.
 Exit codes: 0 all passed, 1 conformance failures, 2 config or usage error, 3 infrastructure errors only.`;
 
 /** `conform run`: the main job. */
 export async function runCommand(argv: string[], ctx: CliContext): Promise<number> {
-  const { values } = parseCommandArgs('run', argv, { ...SELECTION_FLAGS, shard: { type: 'string' }, help: { type: 'boolean' } });
+  const { values } = parseCommandArgs('run', argv, { ...SELECTION_FLAGS, shard: { type: 'string' }, variants: { type: 'boolean' }, help: { type: 'boolean' } });
   if (values.help) return ctx.out(RUN_HELP), EXIT.ok;
   const shard = values.shard ? parseShard(values.shard) : undefined;
   const prepared = await prepareRun(values, ctx);
@@ -47,7 +49,7 @@ export async function runCommand(argv: string[], ctx: CliContext): Promise<numbe
   const interrupt = interruptSignal(ctx);
   try {
     const { backends, results } = await executeRun({
-      backends: prepared.backends,
+      backends: values.variants ? expandVariants(prepared.backends) : prepared.backends,
       suites: prepared.suites,
       filter: shard ? (item) => filterShard([item], shard).length === 1 : undefined,
       runDir: prepared.runDir,
