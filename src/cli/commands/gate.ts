@@ -37,7 +37,8 @@ export async function gitLine(args: string[], ctx: CliContext): Promise<string |
   return line || undefined;
 }
 
-function readPolicy(path: string, cwd: string): GatePolicy {
+/** Reads a gate policy file (JSON or YAML), naming it when it is missing or wrong. */
+export function readPolicy(path: string, cwd: string): GatePolicy {
   const file = resolve(cwd, path);
   if (!existsSync(file)) throw new ConformError('USAGE', `--policy ${path}: no such file`);
   let raw: unknown;
