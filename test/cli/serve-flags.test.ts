@@ -14,6 +14,13 @@ describe('conform serve precision and plan flags', () => {
     expect(result.stderr).toMatch(/unavailable: --weights q8_0 derives the fixture model's q8_0 variant, but --model .*other\.gguf is not the f32 fixture/);
   });
 
+  it('conform model create --weights writes the fixture at that precision, at its pinned sha256', async () => {
+    const project = makeProject([]);
+    const result = await conform(['model', 'create', '--weights', 'q8_0'], { cwd: project, timeout: 60_000 });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toBe(`${join(project, 'conform-tiny-q8_0.gguf')}\nsha256 7335cc710dea104b3819b994b80a3c1ffdc2ef0137d306eabb0d3966ab1da356 (258176 bytes)`);
+  });
+
   it('names the flag and an example for a value it does not know', async () => {
     const project = makeProject([]);
     for (const [flag, value, example] of [['--weights', 'q5_k', 'q8_0'], ['--kv-cache-type', 'bf16', 'q8_0'], ['--batch-size', '0', '512']] as const) {
