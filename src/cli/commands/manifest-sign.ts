@@ -26,7 +26,7 @@ export async function manifestSignCommand(argv: string[], ctx: CliContext): Prom
   const { values } = parseCommandArgs('manifest sign', argv, { 'key-env': { type: 'string' }, manifest: { type: 'string' }, release: { type: 'string' }, out: { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean' } });
   if (values.help) return ctx.out(MANIFEST_SIGN_HELP), EXIT.ok;
   const name = values['key-env'];
-  if (!name) throw new ConformError('USAGE', 'conform manifest sign: --key-env NAME is required: the environment variable holding the PEM private key, for example --key-env CONFORM_MANIFEST_KEY');
+  if (!name) throw new ConformError('USAGE', '--key-env NAME is required to sign: the environment variable holding the PEM private key, for example --key-env CONFORM_MANIFEST_KEY');
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new ConformError('USAGE', `--key-env "${name}" is not an environment variable name, for example --key-env CONFORM_MANIFEST_KEY`);
   const pem = ctx.env[name];
   if (!pem) throw new ConformError('USAGE', `--key-env ${name}: $${name} is not set; put the PEM private key in it, for example export ${name}="$(cat conform-manifest.key)"`);
@@ -44,7 +44,7 @@ export async function manifestSignCommand(argv: string[], ctx: CliContext): Prom
 export async function manifestVerifyCommand(argv: string[], ctx: CliContext): Promise<number> {
   const { values } = parseCommandArgs('manifest verify', argv, { pub: { type: 'string' }, manifest: { type: 'string' }, release: { type: 'string' }, envelope: { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean' } });
   if (values.help) return ctx.out(MANIFEST_VERIFY_HELP), EXIT.ok;
-  if (!values.pub) throw new ConformError('USAGE', 'conform manifest verify: --pub <key.pem> is required: the Ed25519 public key "conform keygen" wrote');
+  if (!values.pub) throw new ConformError('USAGE', '--pub <key.pem> is required to verify: the Ed25519 public key "conform keygen" wrote');
   const pubFile = resolve(ctx.cwd, values.pub);
   const key = readEd25519Key(readFileSync(readableFile(pubFile, ctx), 'utf8'), 'public', values.pub);
   const { file } = await manifestPath(values, ctx);

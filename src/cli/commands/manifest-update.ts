@@ -32,7 +32,7 @@ export async function manifestUpdateCommand(argv: string[], ctx: CliContext): Pr
     help: { type: 'boolean' },
   });
   if (values.help) return ctx.out(MANIFEST_UPDATE_HELP), EXIT.ok;
-  if (values.stable === undefined) throw new ConformError('USAGE', 'conform manifest update: --stable N is required: the runs in a row a variant must win, for example --stable 3');
+  if (values.stable === undefined) throw new ConformError('USAGE', '--stable N is required: the runs in a row a variant must win, for example --stable 3');
   const stable = intFlag('stable', values.stable, 3, 1);
   const metric = values.metric as PromotionMetric;
   if (!METRICS.includes(metric)) throw new ConformError('USAGE', `--metric "${values.metric}", expected one of ${METRICS.join(', ')}, for example --metric tokens-per-second`);
