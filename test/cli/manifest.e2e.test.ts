@@ -128,6 +128,7 @@ describe('run, manifest, sign, verify on the built-in backends', () => {
     expect((vulkan!.drift as Drift).comparedCases).toBeGreaterThan(5);
     expect(cpu!.features.logprobs).toBe('yes');
     expect(made.stdout).toMatch(/^ {2}vulkan \(software-gpu, ran\): weights ALL_F32/m);
+    // The default config gives cpu six variants; without --variants none of them runs.
     const history = json<PlanHistory>(join(project, 'manifests', 'history.json'));
     expect(Object.keys(history.runs[0]!.plans).sort()).toEqual(['cpu', 'vulkan']);
 
