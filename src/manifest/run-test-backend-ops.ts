@@ -28,7 +28,8 @@ export const DECODER_OP_TESTS: OpTest[] = [
   { op: 'ROPE', params: 'type=f32,ne_a=\\[64,' },
   { op: 'SOFT_MAX', params: 'type=f32,ne=\\[16,' },
   { op: 'CPY', params: 'type_src=f32,type_dst=(f16|q8_0),' },
-  { op: 'SET_ROWS', params: 'type=(f16|q8_0),' },
+  { op: 'SET_ROWS', params: 'type_src=f32,type_dst=(f16|q8_0),' },
+  { op: 'SWIGLU', params: 'type=f32,' },
   { op: 'MUL_MAT', params: 'type_a=(f32|f16|q8_0|q4_0),type_b=f32,m=16,n=(1|16),k=256,bs=\\[1,1\\]' },
   { op: 'FLASH_ATTN_EXT', params: 'hsk=64,hsv=64,nh=4,nr23=\\[1,1\\],kv=512,nb=(1|8),mask=1,sinks=0,max_bias=0.000000,logit_softcap=0.000000,prec=f32,type_K=(f16|q8_0)' },
 ];

@@ -185,7 +185,7 @@ function driftLine(b: BackendManifest): string {
 
 function opLine(mode: OpCoverage['support']): string {
   if ('absent' in mode) return `absent (${mode.absent})`;
-  const broken = Object.keys(mode.incomplete).length ? `, ${Object.keys(mode.incomplete).length} run(s) cut short` : '';
+  const broken = Object.keys(mode.incomplete).length ? `; without a full result: ${Object.keys(mode.incomplete).join(', ')}` : '';
   return mode.mode === 'support'
     ? `support ${mode.ok}/${mode.cases} cases, ${mode.opsFullyCovered}/${mode.ops} ops fully supported${broken}`
     : `test ${mode.ok} passed, ${mode.failed} failed, ${mode.unsupported} unsupported of ${mode.cases} cases over ${mode.ops} ops${broken}`;
