@@ -8,6 +8,7 @@
 
 import type { CheckSpec, TokenStep, TopLogprob, Verdict } from '../core/types.ts';
 import type { Comparator } from './comparator.ts';
+import { isNearTie } from './greedy-divergence.ts';
 import { firstDivergence, sameToken } from './tokens.ts';
 
 const CHECK = 'distribution';
@@ -184,6 +185,11 @@ export function distributionStats(golden: TokenStep[], backend: TokenStep[]): Di
       deltaP: probabilityOf(b, chosen) - probabilityOf(g, chosen),
     });
   }
+  return { ...summarize(positions), shared: end, divergenceIndex: divergence === -1 ? null : divergence };
+}
+
+/** Mean and max KLD, same-top rate and RMS Δp over a set of compared positions. */
+function summarize(positions: PositionDistribution[]): Omit<DistributionStats, 'shared' | 'divergenceIndex'> {
   const n = positions.length;
   let sumKld = 0;
   let maxKld = 0;
@@ -200,14 +206,12 @@ export function distributionStats(golden: TokenStep[], backend: TokenStep[]): Di
   return {
     positions,
     n,
-    shared: end,
     meanKld: n === 0 ? 0 : sumKld / n,
     maxKld,
     maxKldIndex,
     sameTopRate,
     sameTopStdErr: n < 2 ? null : Math.sqrt((sameTopRate * (1 - sameTopRate)) / (n - 1)),
     rmsDeltaP: n === 0 ? 0 : Math.sqrt(sumSq / n),
-    divergenceIndex: divergence === -1 ? null : divergence,
   };
 }
 
@@ -234,13 +238,27 @@ const pct = (x: number, digits = 2): string => `${(x * 100).toFixed(digits)}%`;
 export const distribution: Comparator = {
   kind: CHECK,
   needsReference: true,
-  compare({ sample, reference, spec }): Verdict {
+  needsSamePrompt: true,
+  compare({ sample, reference, spec, tolerance }): Verdict {
     if (!reference) throw new Error(`${CHECK} needs a reference`);
     const options = distributionOptions(spec);
     if (typeof options === 'string') return { check: CHECK, status: 'error', message: options };
     const stats = distributionStats(reference.tokens, sample.tokens);
     const details: Record<string, unknown> = { ...stats, thresholds: options };
+    // A healthy near-tie flip moves golden's token by up to Δp 0.084 at the divergence (a 0.316-nat gap, both
+    // sides moved half-way, as llama-server CPU and Vulkan did): over a short prefix that one position alone
+    // would decide the gates. greedy-divergence judges the flip; the gates judge what came before it.
+    const nearTie = stats.divergenceIndex !== null && isNearTie(reference, sample, stats.divergenceIndex, tolerance);
 
+    if (stats.n < 2 && nearTie && stats.n === stats.shared)
+      return {
+        check: CHECK,
+        status: 'skip',
+        measured: stats.n,
+        threshold: '≥ 2 positions with top logprobs',
+        message: `the sequences part at token ${stats.divergenceIndex} in a near-tie, too early to estimate a distribution (greedy-divergence judges the flip)`,
+        details,
+      };
     if (stats.n < 2) {
       const equal = reference.text === sample.text;
       const noLogprobs = reference.tokens.length === 0 || sample.tokens.length === 0 || stats.n < stats.shared;
@@ -273,6 +291,18 @@ export const distribution: Comparator = {
       failures.push({ measured: stats.sameTopRate, threshold: options.minSameTopRate, what: `same top ${pct(stats.sameTopRate, 1)} < ${pct(options.minSameTopRate, 1)}` });
 
     const first = failures[0];
+    if (first && nearTie) {
+      const before = summarize(stats.positions.filter((pos) => pos.index !== stats.divergenceIndex));
+      if (before.n > 0 && before.meanKld <= options.maxMeanKld && before.rmsDeltaP <= options.maxRmsDeltaP && (options.maxKld === undefined || before.maxKld <= options.maxKld) && (options.minSameTopRate === undefined || before.sameTopRate >= options.minSameTopRate))
+        return {
+          check: CHECK,
+          status: 'pass',
+          measured: before.meanKld,
+          threshold: options.maxMeanKld,
+          message: `distributions close to golden before the near-tie flip at token ${stats.divergenceIndex} (mean KLD ${before.meanKld.toExponential(2)}, RMS Δp ${pct(before.rmsDeltaP)} over ${before.n} positions); with the flip counted: ${figures}, which greedy-divergence judges`,
+          details: { ...details, beforeDivergence: { n: before.n, meanKld: before.meanKld, maxKld: before.maxKld, rmsDeltaP: before.rmsDeltaP, sameTopRate: before.sameTopRate } },
+        };
+    }
     if (first)
       return {
         check: CHECK,

@@ -13,10 +13,19 @@ import { streamInvariants } from './stream-invariants.ts';
 import { degeneration } from './degeneration.ts';
 import { latencySlo } from './latency-slo.ts';
 import { stopRespected } from './stop-respected.ts';
+import { maxTokens } from './max-tokens.ts';
+import { promptTokens } from './prompt-tokens.ts';
+import { textMatchesTokens } from './text-matches-tokens.ts';
+import { reasoningSplit } from './reasoning-split.ts';
+import { modelIdentity } from './model-identity.ts';
+import { seed } from './seed.ts';
 
 /** Comparators by kind: an exact map, so a typo in a suite is an error, not a silent fallback. */
 export const COMPARATORS: ReadonlyMap<string, Comparator> = new Map(
-  [exact, greedyDivergence, jsonSchema, toolCall, toolCallsMatch, matchesCase, determinism, startBudget, agentLoop, distribution, streamInvariants, degeneration, latencySlo, stopRespected].map((c) => [c.kind, c]),
+  [
+    exact, greedyDivergence, jsonSchema, toolCall, toolCallsMatch, matchesCase, determinism, startBudget, agentLoop, distribution, streamInvariants, degeneration, latencySlo, stopRespected,
+    maxTokens, promptTokens, textMatchesTokens, reasoningSplit, modelIdentity, seed,
+  ].map((c) => [c.kind, c]),
 );
 
 export type { Comparator, CompareInput } from './comparator.ts';

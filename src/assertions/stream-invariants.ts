@@ -2,7 +2,8 @@
 // (the first token reported separately equals the output's first token; the token count matches) plus the
 // stream failures the issue trackers show (ANCHORS.md, "Errors that look like success"). An error object
 // inside a 200 stream, a truncated final chunk or a stream without [DONE] already make the sample a
-// `protocol-error`, which evaluateSample turns into an error verdict; this check sees only `ok` samples.
+// `protocol-error`, which evaluateSample turns into a fail (the backend broke the protocol, SHARED-TYPES.md
+// rule 5); this check sees only `ok` samples.
 
 import type { CheckSpec, Sample, Verdict } from '../core/types.ts';
 import type { Comparator } from './comparator.ts';

@@ -13,7 +13,8 @@ export function parseCommandArgs<T extends Options>(
   try {
     return parseArgs({ args: argv, options, allowPositionals, strict: true });
   } catch (error) {
-    throw new ConformError('USAGE', `conform ${command}: ${(error as Error).message.split('\n')[0]}. See "conform ${command} --help".`);
+    // No "conform <command>:" here: the CLI entry puts that in front of every error it prints.
+    throw new ConformError('USAGE', `${(error as Error).message.split('\n')[0]}. See "conform ${command} --help".`);
   }
 }
 

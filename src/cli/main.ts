@@ -16,6 +16,7 @@ Usage: conform <command> [options]
   merge    merge shard or per-backend run folders into one          (conform merge --help)
   gate     release gate: compare a run with the approved baseline   (conform gate --help)
   badge    per-backend pass badges and last passing release         (conform badge --help)
+  route    route request classes to backends by cost, TTFT, passes   (conform route --help)
   report   re-render junit, markdown and html from a run's summary  (conform report --help)
   selftest inject known faults into a clean run: detection power     (conform selftest --help)
   manifest the signed backend manifest of a release, and plan updates (conform manifest --help)
@@ -36,6 +37,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   merge: async () => (await import('./commands/merge.ts')).mergeCommand,
   gate: async () => (await import('./commands/gate.ts')).gateCommand,
   badge: async () => (await import('./commands/badge.ts')).badgeCommand,
+  route: async () => (await import('./commands/route.ts')).routeCommand,
   report: async () => (await import('./commands/report.ts')).reportCommand,
   selftest: async () => (await import('./commands/selftest.ts')).selftestCommand,
   manifest: async () => (await import('./commands/manifest.ts')).manifestCommand,

@@ -1,11 +1,18 @@
 import type { BackendConfig, ConformConfig, VariantConfig } from '../core/types.ts';
 
+/**
+ * An example price, marked as one wherever a cost figure is shown: both built-in backends run on the
+ * machine conform runs on, priced here as a small cloud VM. Set your own.
+ */
+export const EXAMPLE_COST = { perHour: 0.1, currency: 'USD', note: 'example price: a 2-vCPU cloud VM at 0.10 USD an hour, not a quote' };
+
 function builtInBackend(name: string, gpu: string, backendClass: string): BackendConfig {
   return {
     name,
     class: backendClass,
     model: 'conform-tiny',
     launch: { command: 'conform', args: ['serve', '--gpu', gpu, '--model', '{model}', '--port', '{port}', '--threads', '1'] },
+    cost: { ...EXAMPLE_COST },
   };
 }
 

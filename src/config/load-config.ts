@@ -37,6 +37,11 @@ export function validateConfig(raw: unknown, file: string): ConformConfig {
     const eitherOr = error.keyword === 'oneOf' || (error.keyword === 'required' && (missing === 'baseUrl' || missing === 'launch'));
     if (eitherOr && /^\/backends\/\d+$/.test(error.instancePath))
       throw new ConformError('CONFIG_INVALID', `${file}: ${error.instancePath} needs either baseUrl (a server you run, e.g. "http://gpu-box:8000/v1") or launch (a command conform starts), not both`);
+    // The same for the two ways of pricing a backend, and the two forms of metrics.
+    if (/^\/backends\/\d+\/cost$/.test(error.instancePath) && ['oneOf', 'required', 'not'].includes(error.keyword))
+      throw new ConformError('CONFIG_INVALID', `${file}: ${error.instancePath} needs either perHour (a machine price) or both per1kInput and per1kOutput (an API price), not both, for example { perHour: 2.5, currency: "USD" }`);
+    if (/^\/backends\/\d+\/metrics$/.test(error.instancePath) && ['oneOf', 'const', 'type'].includes(error.keyword))
+      throw new ConformError('CONFIG_INVALID', `${file}: ${error.instancePath} must be false (do not scrape) or an object with url and intervalMs, for example { url: "http://gpu-box:8002/metrics" }`);
     throw new ConformError('CONFIG_INVALID', `${file}: ${describeError(error, valueAtPointer(raw, error.instancePath))}`);
   }
   const config = { ...DEFAULT_CONFIG, ...(raw as Partial<ConformConfig>) } as ConformConfig;

@@ -4,6 +4,7 @@
 import { ConformError } from './errors.ts';
 import type { CaseResult, RunSummary, Sample } from './types.ts';
 import { mannWhitneyU, quantile, wilcoxonSignedRank } from './statistics.ts';
+import { compareTelemetry, telemetryReasons, validateTelemetryPolicy, type TelemetryComparison, type TelemetryPolicy } from './gate-telemetry.ts';
 
 export { erfc, mannWhitneyU, normalUpperTail, quantile, wilcoxonSignedRank, type MannWhitneyResult } from './statistics.ts';
 
@@ -29,9 +30,16 @@ export interface GatePolicy {
   /** A previously passing case now skipped fails the gate instead of being reported. @default false */
   failOnNewSkips?: boolean;
   caveats?: GateCaveat[];
+  /** A ceiling on cost per 1K tokens and/or its largest increase over the baseline (gate-telemetry.ts). */
+  costPer1k?: TelemetryPolicy;
+  /** The same on joules per output token; a backend whose energy was not measured is reported, not failed. */
+  joulesPerToken?: TelemetryPolicy;
 }
 
-export const DEFAULT_GATE_POLICY: Required<GatePolicy> = { alpha: 0.01, p90Increase: 0.25, minSamples: 8, failOnNewSkips: false, caveats: [] };
+type OptionalPolicies = 'costPer1k' | 'joulesPerToken';
+type ResolvedPolicy = Required<Omit<GatePolicy, OptionalPolicies>> & Pick<GatePolicy, OptionalPolicies>;
+
+export const DEFAULT_GATE_POLICY: Required<Omit<GatePolicy, OptionalPolicies>> = { alpha: 0.01, p90Increase: 0.25, minSamples: 8, failOnNewSkips: false, caveats: [] };
 
 export type GateReasonKind =
   | 'regression'
@@ -44,7 +52,12 @@ export type GateReasonKind =
   | 'expected-failure'
   | 'caveat-expired'
   | 'caveat-unused'
-  | 'new-case-failing';
+  | 'new-case-failing'
+  | 'cost-over-limit'
+  | 'energy-over-limit'
+  | 'cost-regression'
+  | 'energy-regression'
+  | 'telemetry-not-judged';
 
 export interface GateReason {
   kind: GateReasonKind;
@@ -95,6 +108,8 @@ export interface GateDecision {
   pass: boolean;
   reasons: GateReason[];
   latency: LatencyComparison[];
+  /** Cost and energy comparisons, when the policy asks for them. */
+  telemetry?: TelemetryComparison[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -109,7 +124,7 @@ export function validateGatePolicy(raw: unknown, source: string): GatePolicy {
   };
   if (raw === null || raw === undefined) return {};
   if (!isObject(raw)) return bad('a gate policy is an object with alpha, p90Increase, minSamples, failOnNewSkips and caveats');
-  const known = new Set(['alpha', 'p90Increase', 'minSamples', 'failOnNewSkips', 'caveats']);
+  const known = new Set(['alpha', 'p90Increase', 'minSamples', 'failOnNewSkips', 'caveats', 'costPer1k', 'joulesPerToken']);
   for (const key of Object.keys(raw)) if (!known.has(key)) bad(`unknown field "${key}"; known: ${[...known].join(', ')}`);
   const policy: GatePolicy = {};
   if (raw.alpha !== undefined) {
@@ -129,6 +144,8 @@ export function validateGatePolicy(raw: unknown, source: string): GatePolicy {
     if (typeof raw.failOnNewSkips !== 'boolean') bad(`failOnNewSkips ${JSON.stringify(raw.failOnNewSkips)} must be true or false`);
     policy.failOnNewSkips = raw.failOnNewSkips as boolean;
   }
+  if (raw.costPer1k !== undefined) policy.costPer1k = validateTelemetryPolicy(raw.costPer1k, 'costPer1k', source);
+  if (raw.joulesPerToken !== undefined) policy.joulesPerToken = validateTelemetryPolicy(raw.joulesPerToken, 'joulesPerToken', source);
   if (raw.caveats !== undefined) {
     if (!Array.isArray(raw.caveats)) bad('caveats must be a list');
     policy.caveats = (raw.caveats as unknown[]).map((c, i): GateCaveat => {
@@ -206,7 +223,7 @@ function latencyValues(results: CaseResult[], backend: string, shared: Set<strin
   return values;
 }
 
-function compareLatency(current: RunSummary, baseline: RunSummary, policy: Required<GatePolicy>): { comparisons: LatencyComparison[]; reasons: GateReason[] } {
+function compareLatency(current: RunSummary, baseline: RunSummary, policy: ResolvedPolicy): { comparisons: LatencyComparison[]; reasons: GateReason[] } {
   const comparisons: LatencyComparison[] = [];
   const reasons: GateReason[] = [];
   const regression = (message: string, backend: string) => reasons.push({ kind: 'latency-regression', severity: 'failure', backend, message });
@@ -266,12 +283,17 @@ const KIND_ORDER: GateReasonKind[] = [
   'backend-missing',
   'case-missing',
   'latency-regression',
+  'cost-over-limit',
+  'energy-over-limit',
+  'cost-regression',
+  'energy-regression',
   'newly-skipped',
   'expected-failure',
   'caveat-expired',
   'caveat-unused',
   'new-case-failing',
   'latency-not-enough-samples',
+  'telemetry-not-judged',
 ];
 
 /**
@@ -282,13 +304,15 @@ const KIND_ORDER: GateReasonKind[] = [
  *     now; a skip counts as present, but a previously passing case now skipped is reported;
  * (d) a latency regression per backend, end-to-end and TTFT: the one-sided Mann–Whitney U test says
  *     current is slower at `alpha` AND the p90 grew by more than `p90Increase`, judged only with
- *     at least `minSamples` on each side (otherwise reported as info).
+ *     at least `minSamples` on each side (otherwise reported as info);
+ * (e) when the policy names them, cost per 1K tokens or joules per output token over a ceiling or
+ *     grown past an increase, by the same tests (gate-telemetry.ts).
  * A case failure of kind (a) or (b) covered by an unexpired caveat is an expected failure.
  */
 export function evaluateGate(current: RunSummary, baseline: RunSummary, policy: GatePolicy, now: Date): GateDecision {
   if (current.schemaVersion !== baseline.schemaVersion)
     throw new ConformError('RECORD_INVALID', `run ${current.runId} has schemaVersion ${current.schemaVersion} but the baseline ${baseline.runId} has ${baseline.schemaVersion}; approve a new baseline`);
-  const p: Required<GatePolicy> = { ...DEFAULT_GATE_POLICY, ...Object.fromEntries(Object.entries(policy).filter(([, v]) => v !== undefined)) };
+  const p: ResolvedPolicy = { ...DEFAULT_GATE_POLICY, ...Object.fromEntries(Object.entries(policy).filter(([, v]) => v !== undefined)) };
   const reasons: GateReason[] = [];
   const caveats = p.caveats.map((caveat) => ({ caveat, expired: !(now.getTime() < Date.parse(caveat.expires)), used: false }));
   for (const c of caveats.filter((c) => c.expired))
@@ -369,6 +393,8 @@ export function evaluateGate(current: RunSummary, baseline: RunSummary, policy: 
 
   const latency = compareLatency(current, baseline, p);
   reasons.push(...latency.reasons);
+  const telemetry = p.costPer1k || p.joulesPerToken ? compareTelemetry(current, baseline, { alpha: p.alpha, minSamples: p.minSamples, costPer1k: p.costPer1k, joulesPerToken: p.joulesPerToken }) : undefined;
+  if (telemetry) reasons.push(...telemetryReasons(telemetry));
 
   for (const c of live.filter((c) => !c.used))
     reasons.push({
@@ -380,5 +406,5 @@ export function evaluateGate(current: RunSummary, baseline: RunSummary, policy: 
 
   const rank = (r: GateReason) => (r.severity === 'failure' ? 0 : 1) * 100 + KIND_ORDER.indexOf(r.kind);
   reasons.sort((a, b) => rank(a) - rank(b) || (a.message < b.message ? -1 : a.message > b.message ? 1 : 0));
-  return { pass: !reasons.some((r) => r.severity === 'failure'), reasons, latency: latency.comparisons };
+  return { pass: !reasons.some((r) => r.severity === 'failure'), reasons, latency: latency.comparisons, ...(telemetry && { telemetry }) };
 }

@@ -9,9 +9,10 @@
 // - ITL   inter-token latency, per chunk: the gaps between the arrival times of consecutive content-carrying
 //         events (`timings.chunkMs`). Events that arrived in one network read share an arrival time, so a gap
 //         of 0 is possible and kept: the client really did see them together.
-// - ITL per token: each ITL gap divided by the number of tokens the later chunk carried, where that number
-//         can be derived (see `tokensPerChunk`). Servers pack several tokens into one chunk (vLLM #27485),
-//         which makes per-chunk ITL look several times slower than the decoder is.
+// - ITL per token: each ITL gap divided by the number of tokens the later chunk carried: that chunk's own count
+//         (`timings.chunkTokens`, from its logprobs) where known, else an even spread (see `tokensPerChunk`).
+//         Servers pack several tokens into one chunk (vLLM #27485), which makes per-chunk ITL look several times
+//         slower than the decoder is. One value per gap, like ITL, not one per token.
 // - TPOT  time per output token, excluding the first: (E2EL − TTFT) / (n − 1), the vLLM benchmark and MLPerf
 //         definition. GuideLLM's "TPOT" divides by all n tokens, first one included, so its figures are not
 //         comparable with these; ours is undefined when n < 2.
@@ -30,8 +31,10 @@ export interface SampleLatency {
   itlMs: number[];
   /** `itlMs`, each divided by the tokens its later chunk carried; empty when that cannot be derived. */
   itlPerTokenMs: number[];
-  /** Tokens per content chunk used for `itlPerTokenMs`; may be fractional (an even spread, see below). */
+  /** Mean tokens per content chunk; fractional for an even spread (see below). */
   tokensPerChunk?: number;
+  /** Where the per-chunk token counts came from: each chunk's own logprobs, or an even spread of a total. */
+  tokensPerChunkSource?: 'chunk-logprobs' | 'even-spread';
   /** (E2EL − TTFT) / (n − 1): decode time per token after the first (vLLM/MLPerf TPOT, not GuideLLM's). */
   tpotMs?: number;
   /** Output tokens n: usage.completionTokens, else the logprob token count, else the content chunk count. */
@@ -69,20 +72,23 @@ function outputTokensOf(sample: Sample): { n: number; source: OutputTokenSource 
   return undefined;
 }
 
-// How many tokens each content chunk carried. The Sample keeps tokens flattened, so the split per chunk is
-// only ever inferred:
-// - as many logprob tokens as content chunks: one token per chunk (the common unpacked stream);
+// How many tokens each content chunk carried:
+// - each chunk's own count, `timings.chunkTokens`, where the runner could read it from the chunk's logprobs;
+// - else as many logprob tokens as content chunks: one token per chunk (the common unpacked stream);
 // - otherwise, with a token count from usage (or logprobs), the tokens are spread evenly over the chunks:
 //   n / chunks each, possibly fractional. This is exact when the server packs a fixed number of tokens per
-//   chunk and an average otherwise; the first chunk's share is covered by TTFT, not by any gap;
+//   chunk and an average otherwise (16 tokens in chunks of 3 and a last of 1 read 2.67 per chunk, where the
+//   true figure is 3); the first chunk's share is covered by TTFT, not by any gap;
 // - with neither, the count is unknown and no per-token ITL is given (assuming 1 would only relabel ITL).
-function tokensPerChunkOf(sample: Sample): number | undefined {
+function tokensPerChunkOf(sample: Sample): { perChunk: number[]; source: 'chunk-logprobs' | 'even-spread' } | undefined {
   const chunks = sample.timings.chunkMs.length;
   if (chunks === 0) return undefined;
-  if (sample.tokens.length > 0 && sample.tokens.length === chunks) return 1;
+  const own = sample.timings.chunkTokens;
+  if (own && own.length === chunks && own.every((n) => Number.isFinite(n) && n > 0)) return { perChunk: own, source: 'chunk-logprobs' };
+  if (sample.tokens.length > 0 && sample.tokens.length === chunks) return { perChunk: new Array<number>(chunks).fill(1), source: 'even-spread' };
   const out = outputTokensOf(sample);
   if (out === undefined || out.source === 'chunks' || out.n <= 0) return undefined;
-  return out.n / chunks;
+  return { perChunk: new Array<number>(chunks).fill(out.n / chunks), source: 'even-spread' };
 }
 
 /** The latency figures of one sample; see the definitions at the top of this file. */
@@ -90,12 +96,15 @@ export function sampleLatency(sample: Sample): SampleLatency {
   const { firstTokenMs, chunkMs, endMs } = sample.timings;
   const itlMs: number[] = [];
   for (let i = 1; i < chunkMs.length; i++) itlMs.push(chunkMs[i]! - chunkMs[i - 1]!);
-  const tokensPerChunk = tokensPerChunkOf(sample);
-  const itlPerTokenMs = tokensPerChunk === undefined ? [] : itlMs.map((gap) => gap / tokensPerChunk);
+  const split = tokensPerChunkOf(sample);
+  const itlPerTokenMs = split === undefined ? [] : itlMs.map((gap, i) => gap / split.perChunk[i + 1]!);
 
   const result: SampleLatency = { e2elMs: endMs, itlMs, itlPerTokenMs };
   if (firstTokenMs !== undefined) result.ttftMs = firstTokenMs;
-  if (tokensPerChunk !== undefined) result.tokensPerChunk = tokensPerChunk;
+  if (split !== undefined) {
+    result.tokensPerChunk = split.perChunk.reduce((s, n) => s + n, 0) / split.perChunk.length;
+    result.tokensPerChunkSource = split.source;
+  }
   const out = outputTokensOf(sample);
   if (out !== undefined) {
     result.outputTokens = out.n;

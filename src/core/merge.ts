@@ -170,5 +170,15 @@ export function mergeSummaries(summaries: RunSummary[]): RunSummary {
     backends: byName([...backends].map(([name, entry]) => [name, entry.run] as [string, BackendRun])),
     suites: [...suites].sort(compareText),
     results: mergedResults,
+    ...partialOf(inputs),
   });
+}
+
+/** A merge of which any input is partial is partial too: what was planned and recorded in all, and which inputs. */
+function partialOf(inputs: RunSummary[]): Pick<RunSummary, 'partial'> {
+  const partial = inputs.filter((s) => s.partial);
+  if (partial.length === 0) return {};
+  const planned = inputs.reduce((sum, s) => sum + (s.partial?.planned ?? s.results.length), 0);
+  const recorded = inputs.reduce((sum, s) => sum + (s.partial?.recorded ?? s.results.length), 0);
+  return { partial: { planned, recorded, reason: `run${partial.length > 1 ? 's' : ''} ${partial.map((s) => s.runId).join(', ')} ${partial.length > 1 ? 'are' : 'is'} partial` } };
 }

@@ -128,14 +128,18 @@ export interface BackendConfig {
   apiKeyEnv?: string;
   /** Requests in flight at once. @default 1 */
   concurrency?: number;
-  /** Limit for a whole request, body included. @default 120000 */
+  /** Limit for a whole request, body included; when unset, 120 s plus the prompt's prefill allowance (src/core/timeouts.ts). @default 120000 + prefill allowance */
   requestTimeoutMs?: number;
-  /** Limit for the connection to open. @default 10000 */
+  /** Limit for the TCP connection to open. @default 10000 */
   connectTimeoutMs?: number;
-  /** Limit until response headers arrive. @default requestTimeoutMs */
+  /** Limit from sending to the response headers. @default the first-token limit when streamed, the whole-request limit when not */
   firstByteTimeoutMs?: number;
-  /** Longest silence between two reads of a body. @default 30000 */
+  /** Limit from sending to the first streamed token: the prefill. When unset it grows with the prompt and the class (src/core/timeouts.ts). @default 60000 + prefill allowance */
+  firstTokenTimeoutMs?: number;
+  /** Longest silence between two reads of a body once it has begun (after the first streamed token). @default 30000 */
   idleTimeoutMs?: number;
+  /** Largest response body read, error bodies included; a longer one is cut there and its sample is a `body-too-large` protocol error. @default 8388608 (8 MiB) */
+  maxResponseBytes?: number;
   /** Retries for 429, 502, 503, 504 and connection failures, with exponential backoff and jitter. @default 3 */
   maxRetries?: number;
   /** A documented server preset (docs/presets.md): fills in its known quirks. */
@@ -143,6 +147,14 @@ export interface BackendConfig {
   /** Longest prompt (tokens) to send this backend; longer cases are skipped with the reason. Default by class (software-gpu: 4096). */
   maxPromptTokens?: number;
   tolerance?: Partial<Tolerance>;
+  /** What the backend costs, for cost per 1K tokens (docs/telemetry.md). */
+  cost?: import('./telemetry-types.ts').CostConfig;
+  /** Where its power is read from, for joules per token. @default { source: 'auto' } */
+  power?: import('./telemetry-types.ts').PowerConfig;
+  /** Where its Prometheus metrics live; false: do not scrape. @default the preset's location, else /metrics on the base URL's origin */
+  metrics?: import('./telemetry-types.ts').MetricsConfig | false;
+  /** Free-form labels (region, tier) that routing policies can require. */
+  labels?: Record<string, string>;
   /** Named alternatives of the launch, run by `conform run --variants` as `<backend>@<variant>` (core/variants.ts). */
   variants?: VariantConfig[];
 }
@@ -197,6 +209,8 @@ export interface BackendIdentity {
   modelSha256?: string;
   /** Tokens the server holds per request, where it says. */
   contextSize?: number;
+  /** What the server says about the weights it serves: tells two models apart where no sha256 is given. */
+  modelFingerprint?: { vocabSize?: number; parameters?: number; embeddingWidth?: number; trainedContext?: number; bytes?: number };
 }
 
 export interface TopLogprob {
@@ -210,6 +224,8 @@ export interface TokenStep {
   token: string;
   logprob?: number;
   id?: number;
+  /** The token's UTF-8 bytes where the server gives them (llama.cpp's `bytes`): a token may hold part of a character. */
+  bytes?: number[];
   top: TopLogprob[];
 }
 
@@ -229,6 +245,8 @@ export interface SampleTimings {
   /** First chunk carrying content, reasoning or a tool-call delta (not a role-only chunk). */
   firstTokenMs?: number;
   chunkMs: number[];
+  /** Tokens each content-carrying chunk held, parallel to chunkMs, where the chunk's logprobs tell; per-token ITL uses them. */
+  chunkTokens?: number[];
   endMs: number;
 }
 
@@ -252,6 +270,8 @@ export interface Sample {
   error?: { message: string; status?: number; code?: string };
   /** For repeated cases: each distinct output and how many times it came back. */
   variants?: Array<{ text: string; tokenIds?: number[]; toolCalls?: string; count: number }>;
+  /** For repeated seeded sampling cases: the same request with other seeds, to tell an honoured seed from an ignored one. */
+  otherSeeds?: Array<{ seed: number; text: string; tokenIds?: number[]; toolCalls?: string }>;
   /** For agent cases: the loop as it happened. */
   agent?: AgentRecord;
   /** For lifecycle cases: how the backend came up. */
@@ -325,6 +345,10 @@ export interface BackendRun {
   goodput?: { judged: number; met: number };
   /** The tolerances this backend was judged with (class defaults plus its overrides; cases may narrow them further). */
   tolerance?: Tolerance;
+  /** The backend's labels from the config, for routing. */
+  labels?: Record<string, string>;
+  /** Throughput, cost, energy and the engine's own metrics while it ran (docs/run-record.md). */
+  telemetry?: import('./telemetry-types.ts').BackendTelemetry;
 }
 
 export interface GoldenProvenance {
@@ -358,4 +382,8 @@ export interface RunSummary {
   matrix: Record<string, Record<string, Counts>>;
   totals: Counts;
   results: CaseResult[];
+  /** Set when the run did not finish: interrupted, or killed and read back from its journal. */
+  partial?: { planned: number; recorded: number; reason: string };
+  /** Each `conform run --resume` that continued this run: when, and how many results it found recorded. */
+  resumed?: Array<{ at: string; recorded: number; droppedPartialLine?: boolean }>;
 }

@@ -66,6 +66,8 @@ export interface GenerateRequest {
   stop: string[];
   constraint?: OutputConstraint;
   signal?: AbortSignal;
+  /** Called once the request holds a sequence: from then on it is processed, no longer waiting (/metrics). */
+  onStart?: () => void;
 }
 
 /** Called with each piece of answer text; `token` is absent for text released without a new token. */
@@ -149,7 +151,11 @@ export async function createLlamaEngine(options: LlamaEngineOptions): Promise<Ll
     identity,
     contextSize: context.contextSize,
     model,
-    generate: (request, onDelta) => pool.use((sequence) => generateOn(sequence, model, request, grammarFor, onDelta)),
+    generate: (request, onDelta) =>
+      pool.use((sequence) => {
+        request.onStart?.();
+        return generateOn(sequence, model, request, grammarFor, onDelta);
+      }),
     async dispose() {
       await context.dispose();
       await model.dispose();

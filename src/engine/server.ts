@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Token } from 'node-llama-cpp';
 import { createChatTokenizer, type IncomingMessage as ChatMessageIn } from './chat-prompt.ts';
+import { createEngineMetrics, type RequestMetrics } from './engine-metrics.ts';
 import type { GeneratedToken, GenerateRequest, GenerateResult, LlamaEngine } from './llama-engine.ts';
 import { chatLogprob, completionLogprobs, errorBody, toolCallsFromText, usageOf } from './openai-shapes.ts';
 import { outputConstraint } from './output-grammar.ts';
@@ -58,6 +59,8 @@ export function createEngineServer({ engine, modelName }: EngineServerOptions): 
   const tokenizeChat = createChatTokenizer(engine.model);
   const created = Math.floor(Date.now() / 1000);
   const fingerprint = `conform-${engine.identity.gpu}`;
+  const weights = weightsMeta(engine);
+  const metrics = createEngineMetrics(engine.contextSize);
 
   function parse(endpoint: 'chat' | 'completion', body: unknown, signal: AbortSignal): ParsedRequest {
     const problem = requestProblem(endpoint, body);
@@ -87,15 +90,27 @@ export function createEngineServer({ engine, modelName }: EngineServerOptions): 
   }
 
   async function complete(endpoint: 'chat' | 'completion', req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const observed = metrics.request();
+    try {
+      await answer(endpoint, req, res, observed);
+    } finally {
+      observed.done();
+    }
+  }
+
+  async function answer(endpoint: 'chat' | 'completion', req: IncomingMessage, res: ServerResponse, observed: RequestMetrics): Promise<void> {
     const abort = new AbortController();
     res.on('close', () => abort.abort());
     const parsed = parse(endpoint, await readJson(req), abort.signal);
+    parsed.generate.onStart = () => observed.started(parsed.generate.prompt.length);
     const id = `${endpoint === 'chat' ? 'chatcmpl' : 'cmpl'}-${(++counter).toString(36)}`;
     const wantLogprobs = endpoint === 'chat' ? parsed.body.logprobs === true : parsed.body.logprobs != null;
     const base = { id, created, model: modelName, system_fingerprint: fingerprint };
     const isToolCall = parsed.generate.constraint?.toolCalls !== undefined && parsed.generate.constraint.toolCalls !== 'none';
     if (!parsed.stream) {
-      const result = await engine.generate(parsed.generate);
+      const result = await engine.generate(parsed.generate, (_delta, token) => {
+        if (token) observed.token();
+      });
       sendJson(res, 200, endpoint === 'chat' ? chatBody(base, result, wantLogprobs, isToolCall) : completionBody(base, result, wantLogprobs));
       return;
     }
@@ -105,7 +120,9 @@ export function createEngineServer({ engine, modelName }: EngineServerOptions): 
     if (endpoint === 'chat') send({ ...base, object, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }] });
     let offset = 0;
     const onDelta = (delta: string, token: GeneratedToken | undefined) => {
+      if (token) observed.token();
       if (isToolCall) return; // tool calls are sent whole once the grammar closes them
+      if (delta !== '') observed.firstStreamedToken();
       const logprobs = wantLogprobs && token ? (endpoint === 'chat' ? { content: [chatLogprob(token)] } : completionLogprobs([token], offset)) : null;
       offset += token?.text.length ?? 0;
       const choice = endpoint === 'chat' ? { index: 0, delta: { content: delta }, logprobs, finish_reason: null } : { index: 0, text: delta, logprobs, finish_reason: null };
@@ -114,6 +131,7 @@ export function createEngineServer({ engine, modelName }: EngineServerOptions): 
     try {
       const result = await engine.generate(parsed.generate, onDelta);
       if (isToolCall) {
+        if (result.text) observed.firstStreamedToken();
         // The grammar's tokens go with the first chunk, so streamed and non-streamed answers carry the same logprobs.
         const logprobs = wantLogprobs ? { content: result.tokens.map(chatLogprob) } : null;
         if (result.finishReason === 'tool_calls') {
@@ -140,7 +158,8 @@ export function createEngineServer({ engine, modelName }: EngineServerOptions): 
     const route = `${req.method} ${url}`;
     const handle = async () => {
       if (route === 'GET /health') return sendJson(res, ready ? 200 : 503, { status: ready ? 'ok' : 'loading' });
-      if (route === 'GET /v1/models') return sendJson(res, 200, modelsBody(modelName, created, engine));
+      if (route === 'GET /v1/models') return sendJson(res, 200, modelsBody(modelName, created, engine, weights));
+      if (route === 'GET /metrics') return sendMetrics(res, metrics.render());
       if (!ready && req.method === 'POST') throw new HttpError(503, 'model is loading', 'unavailable');
       if (route === 'POST /v1/chat/completions') return complete('chat', req, res);
       if (route === 'POST /v1/completions') return complete('completion', req, res);
@@ -156,7 +175,32 @@ export function createEngineServer({ engine, modelName }: EngineServerOptions): 
   return { server, markReady: () => void (ready = true) };
 }
 
-function modelsBody(modelName: string, created: number, engine: LlamaEngine) {
+/**
+ * llama-server's /v1/models `meta` fields, read from the same GGUF the way llama.cpp counts them (every tensor's
+ * elements and bytes), so that a golden recorded here can be told apart from, or matched with, a peer's model.
+ */
+function weightsMeta(engine: LlamaEngine) {
+  const { model } = engine;
+  const info = model.fileInfo;
+  let parameters = 0;
+  for (const tensor of info.fullTensorInfo ?? info.tensorInfo ?? []) parameters += tensor.dimensions.reduce<number>((n, d) => n * Number(d), 1);
+  const tokens = (info.metadata as { tokenizer?: { ggml?: { tokens?: readonly unknown[] } } }).tokenizer?.ggml?.tokens;
+  return {
+    n_vocab: tokens?.length,
+    n_ctx: engine.contextSize,
+    n_ctx_train: model.trainContextSize,
+    n_embd: model.embeddingVectorSize,
+    n_params: parameters,
+    size: model.size,
+  };
+}
+
+function sendMetrics(res: ServerResponse, text: string): void {
+  res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function modelsBody(modelName: string, created: number, engine: LlamaEngine, weights: ReturnType<typeof weightsMeta>) {
   const { engine: name, engineVersion, device, driver, gpu, modelSha256 } = engine.identity;
   return {
     object: 'list',
@@ -166,7 +210,7 @@ function modelsBody(modelName: string, created: number, engine: LlamaEngine) {
         object: 'model',
         created,
         owned_by: 'conform',
-        meta: { engine: name, engine_version: engineVersion, device, driver, gpu, model_sha256: modelSha256, context_size: engine.contextSize },
+        meta: { engine: name, engine_version: engineVersion, device, driver, gpu, model_sha256: modelSha256, context_size: engine.contextSize, ...weights },
       },
     ],
   };

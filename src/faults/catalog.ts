@@ -1,4 +1,6 @@
+import { maxTokensIgnored, promptTruncated, reasoningMoved, seedDropped, textNotTokens } from './answer-faults.ts';
 import type { FaultDefinition } from './fault.ts';
+import { forcedTokenRawLogprob, rankSwapFlip } from './healthy-drift.ts';
 import { errorInStream, truncatedStream, ttftInflated, usageWrong } from './protocol-faults.ts';
 import { concurrentNondeterminism, outputLeak } from './state-faults.ts';
 import { confidentTokenFlip, garbageAfterLongPrompt, jsonSchemaIgnored, logprobNoise, nearTieFlip, seedIgnored, stopIgnored } from './token-faults.ts';
@@ -26,11 +28,18 @@ export const FAULTS: ReadonlyMap<string, FaultDefinition> = new Map(
     jsonSchemaIgnored,
     stopIgnored,
     seedIgnored,
+    seedDropped,
+    textNotTokens,
+    reasoningMoved,
+    maxTokensIgnored,
+    promptTruncated,
     usageWrong,
     ttftInflated,
     outputLeak,
     concurrentNondeterminism,
     nearTieFlip,
+    rankSwapFlip,
+    forcedTokenRawLogprob,
     logprobNoise('logprob-noise-small', 'must-pass', SMALL_NOISE_NATS),
   ].map((f) => [f.name, f]),
 );

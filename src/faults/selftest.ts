@@ -2,9 +2,10 @@
 // them exactly as `conform run` would, and see which verdicts turn. Pure: no I/O, no backends.
 import { firstDivergence } from '../assertions/tokens.ts';
 import { distributionStats } from '../assertions/distribution.ts';
+import { prefixDrift } from '../assertions/prefix-drift.ts';
 import { caseStatus } from '../core/outcome.ts';
 import { DEFAULT_GATE_POLICY, evaluateGate, quantile } from '../core/gate.ts';
-import type { Case, CaseResult, GoldenFile, RunSummary, Sample, Status, Suite, Tolerance, Verdict } from '../core/types.ts';
+import type { BackendIdentity, Case, CaseResult, GoldenFile, RunSummary, Sample, Status, Suite, Tolerance, Verdict } from '../core/types.ts';
 import { judgeSample } from '../run/judge.ts';
 import { FAULTS, type FaultDefinition } from './catalog.ts';
 
@@ -12,6 +13,8 @@ export interface SelftestBackend {
   name: string;
   class: string;
   tolerance?: Partial<Tolerance>;
+  /** What the backend said about itself in the clean run: the model and prompt checks read it. */
+  identity?: BackendIdentity;
 }
 
 export interface SelftestInput {
@@ -80,7 +83,7 @@ interface Row {
 
 function backendsOf(input: SelftestInput): Map<string, SelftestBackend> {
   const map = new Map<string, SelftestBackend>();
-  for (const b of input.summary.backends) map.set(b.name, { name: b.name, class: b.class });
+  for (const b of input.summary.backends) map.set(b.name, { name: b.name, class: b.class, identity: b.identity });
   for (const b of input.backends ?? []) map.set(b.name, { ...map.get(b.name), ...b });
   return map;
 }
@@ -108,7 +111,7 @@ function judgeRows(rows: Row[], samples: Array<Sample | undefined>, golden: Gold
   return rows.map((row, i) => {
     const sample = samples[i];
     if (!sample) return row.result.verdicts;
-    const verdicts = judgeSample({ testCase: row.testCase, sample, golden, backend, siblings });
+    const verdicts = judgeSample({ testCase: row.testCase, sample, golden, backend, siblings, identity: backend.identity });
     siblings.set(row.testCase.id, sample);
     return verdicts;
   });
@@ -262,32 +265,39 @@ export interface Calibration {
   /** First divergence index from golden per case (null: none), over every compared sample. */
   divergences: Array<{ run: number; backend: string; suite: string; caseId: string; index: number | null; tokens: number; meanKld: number; maxAbsDeltaLogprob: number }>;
   meanKld: number;
-  absDeltaLogprob: { n: number; p50: number; p90: number; p99: number; max: number };
+  /** Over the positions greedy-divergence compares: inside both top-k lists, not grammar-forced (prefix-drift.ts). */
+  absDeltaLogprob: { n: number; p50: number; p90: number; p99: number; max: number; excluded: { forced: number; outsideTopK: number; noLogprob: number } };
+  /** Samples left out because they read another prompt than golden: not drift. */
+  promptDiffers: string[];
 }
+
+/** The k of "inside the top-k" for calibration: the default class's. */
+const CALIBRATION_TOP_K = 5;
 
 /** cpu-vs-other agreement measured on clean runs: where greedy paths part, KL divergence and |Δlogprob| over shared prefixes. */
 export function calibrate(runs: RunSummary[], goldens: ReadonlyMap<string, GoldenFile | undefined>, reference: string): Calibration {
   const divergences: Calibration['divergences'] = [];
   const deltas: number[] = [];
   const klds: number[] = [];
+  const excluded = { forced: 0, outsideTopK: 0, noLogprob: 0 };
+  const promptDiffers: string[] = [];
   runs.forEach((run, r) => {
     for (const result of run.results) {
       const ref = goldens.get(result.suite)?.samples[result.caseId];
       const s = result.sample;
       if (result.backend === reference || !ref || !s || s.kind !== 'ok' || ref.tokens.length === 0 || s.tokens.length === 0) continue;
+      if (ref.usage && s.usage && ref.usage.promptTokens !== s.usage.promptTokens) {
+        promptDiffers.push(`${result.backend}/${result.suite}/${result.caseId} (${s.usage.promptTokens} vs golden ${ref.usage.promptTokens})`);
+        continue;
+      }
       const d = firstDivergence(ref.tokens, s.tokens);
       const end = d === -1 ? Math.min(ref.tokens.length, s.tokens.length) : d;
-      let worst = 0;
-      for (let i = 0; i < end; i++) {
-        const a = ref.tokens[i]!.logprob;
-        const b = s.tokens[i]!.logprob;
-        if (a === undefined || b === undefined) continue;
-        deltas.push(Math.abs(a - b));
-        worst = Math.max(worst, Math.abs(a - b));
-      }
+      const drift = prefixDrift(ref.tokens, s.tokens, end, CALIBRATION_TOP_K);
+      deltas.push(...drift.deltas);
+      for (const k of ['forced', 'outsideTopK', 'noLogprob'] as const) excluded[k] += drift.excluded[k];
       const stats = distributionStats(ref.tokens, s.tokens);
       if (stats.n > 0) klds.push(stats.meanKld);
-      divergences.push({ run: r, backend: result.backend, suite: result.suite, caseId: result.caseId, index: d === -1 ? null : d, tokens: s.tokens.length, meanKld: stats.meanKld, maxAbsDeltaLogprob: worst });
+      divergences.push({ run: r, backend: result.backend, suite: result.suite, caseId: result.caseId, index: d === -1 ? null : d, tokens: s.tokens.length, meanKld: stats.meanKld, maxAbsDeltaLogprob: drift.max });
     }
   });
   const q = (p: number) => (deltas.length ? quantile(deltas, p) : 0);
@@ -295,6 +305,7 @@ export function calibrate(runs: RunSummary[], goldens: ReadonlyMap<string, Golde
     samples: divergences.length,
     divergences,
     meanKld: klds.length ? klds.reduce((a, b) => a + b, 0) / klds.length : 0,
-    absDeltaLogprob: { n: deltas.length, p50: q(0.5), p90: q(0.9), p99: q(0.99), max: deltas.length ? Math.max(...deltas) : 0 },
+    absDeltaLogprob: { n: deltas.length, p50: q(0.5), p90: q(0.9), p99: q(0.99), max: deltas.length ? Math.max(...deltas) : 0, excluded },
+    promptDiffers,
   };
 }

@@ -1,7 +1,9 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { Readable } from 'node:stream';
 import { execa, type ResultPromise } from 'execa';
 import { CONFORM_BIN } from '../config/package-files.ts';
+import { createStreamRedactor } from '../core/redact.ts';
 import type { BackendConfig, BackendRun } from '../core/types.ts';
 import { freePort } from './free-port.ts';
 import { logTail } from './log-tail.ts';
@@ -16,6 +18,11 @@ export interface LaunchOptions {
   env: NodeJS.ProcessEnv;
   /** The server's health path when its preset knows it; /health then /v1/models otherwise. */
   healthPath?: string;
+  /**
+   * Secrets the process may print (API keys): they never reach its log. The key named by the backend's
+   * apiKeyEnv is always one of them. @default []
+   */
+  secrets?: readonly string[];
   signal?: AbortSignal;
   /** Called with a short status line while the backend comes up (a cold Vulkan start takes tens of seconds). */
   onProgress?: (line: string) => void;
@@ -35,6 +42,33 @@ export type LaunchOutcome =
   | { state: 'ready'; backend: LaunchedBackend }
   | { state: 'unavailable' | 'crashed'; reason: string };
 
+/** How long the log may still drain after the process exits; a grandchild holding the pipe must not hang the run. */
+const LOG_DRAIN_MS = 2_000;
+
+/**
+ * Copies a process's stdout and stderr into its log through a redactor each: a key the server prints,
+ * even split across two writes, reaches the file as [REDACTED]. Resolves once both streams have ended.
+ */
+function redactedLog(file: string, streams: Array<Readable | null | undefined>, secrets: readonly string[]): Promise<void> {
+  const fd = openSync(file, 'a');
+  const ended = streams.map(
+    (stream) =>
+      new Promise<void>((resolve) => {
+        if (!stream) return resolve();
+        const redactor = createStreamRedactor(secrets);
+        stream.setEncoding('utf8');
+        stream.on('data', (chunk: string) => writeSync(fd, redactor.push(chunk)));
+        const finish = () => {
+          writeSync(fd, redactor.end());
+          resolve();
+        };
+        stream.once('end', finish);
+        stream.once('error', finish);
+      }),
+  );
+  return Promise.all(ended).then(() => closeSync(fd));
+}
+
 function substitute(args: string[], values: Record<string, string>): string[] {
   return args.map((arg) => arg.replace(/\{(\w+)\}/g, (whole, key: string) => values[key] ?? whole));
 }
@@ -53,15 +87,23 @@ export async function launchBackend(config: BackendConfig, options: LaunchOption
   const child: ResultPromise = execa(file, argv, {
     env: { ...options.env, ...launch.env },
     stdin: 'ignore',
-    stdout: { file: options.logFile, append: true },
-    stderr: { file: options.logFile, append: true },
+    stdout: 'pipe',
+    stderr: 'pipe',
+    buffer: false,
     reject: false,
     cleanup: true,
     // SIGTERM first so the server can free its device; SIGKILL if it has not gone in 5 s.
     forceKillAfterDelay: 5_000,
   });
+  // The key this backend is called with is in the child's environment: whatever the server prints of it stays out.
+  const keyFromEnv = config.apiKeyEnv ? options.env[config.apiKeyEnv] : undefined;
+  const logged = redactedLog(options.logFile, [child.stdout, child.stderr], [...(options.secrets ?? []), ...(keyFromEnv ? [keyFromEnv] : [])]);
   let exit: { code?: number; signal?: string } | undefined;
-  const exited = child.then((result) => (exit = { code: result.exitCode, signal: result.signal }));
+  // Exited means the log is complete too, so a crash message can quote its last lines.
+  const exited = child.then(async (result) => {
+    await Promise.race([logged, new Promise((resolve) => setTimeout(resolve, LOG_DRAIN_MS).unref())]);
+    return (exit = { code: result.exitCode, signal: result.signal });
+  });
   const stop = async () => {
     if (exit) return;
     child.kill('SIGTERM');

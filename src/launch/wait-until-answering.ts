@@ -16,12 +16,19 @@ export type WaitOutcome =
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function healthy(baseUrl: string, healthPath: string | undefined): Promise<boolean> {
+// One overall deadline per request, with the caller's signal: undici's header and body timers restart on
+// every byte, so a server dribbling one byte a second would never trip them.
+function requestDeadline(ms: number, signal: AbortSignal | undefined): AbortSignal {
+  const timeout = AbortSignal.timeout(Math.ceil(ms));
+  return signal ? AbortSignal.any([timeout, signal]) : timeout;
+}
+
+async function healthy(baseUrl: string, healthPath: string | undefined, signal: AbortSignal | undefined): Promise<boolean> {
   const origin = baseUrl.replace(/\/v1\/?$/, '');
   const urls = healthPath ? [`${origin}${healthPath}`] : [`${origin}/health`, `${baseUrl}/models`];
   for (const url of urls) {
     try {
-      const { statusCode, body } = await request(url, { headersTimeout: 2_000, bodyTimeout: 2_000 });
+      const { statusCode, body } = await request(url, { headersTimeout: 2_000, bodyTimeout: 2_000, signal: requestDeadline(2_000, signal) });
       await body.dump();
       if (statusCode === 200) return true;
       if (statusCode !== 404) return false; // 503 while loading: keep waiting on this endpoint
@@ -33,7 +40,7 @@ async function healthy(baseUrl: string, healthPath: string | undefined): Promise
 }
 
 /** One streamed token: the first request after ready pays for warm-up (Vulkan compiles pipelines here). */
-async function firstAnswer(baseUrl: string, model: string, timeoutMs: number): Promise<number> {
+async function firstAnswer(baseUrl: string, model: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<number> {
   const started = performance.now();
   const { statusCode, body } = await request(`${baseUrl}/chat/completions`, {
     method: 'POST',
@@ -41,6 +48,7 @@ async function firstAnswer(baseUrl: string, model: string, timeoutMs: number): P
     body: JSON.stringify({ model, messages: [{ role: 'user', content: 'Hello' }], max_tokens: 1, temperature: 0, stream: true }),
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
+    signal: requestDeadline(timeoutMs, signal),
   });
   let ttft: number | undefined;
   for await (const chunk of body) if (ttft === undefined && /"content":"[^"]/.test(String(chunk))) ttft = performance.now() - started;
@@ -54,7 +62,7 @@ export async function waitUntilAnswering(options: WaitOptions): Promise<WaitOutc
   let exitInfo: { code?: number; signal?: string } | undefined;
   void options.exited.then((info) => (exitInfo = info));
   let lastReport = performance.now();
-  while (!(await healthy(options.baseUrl, options.healthPath))) {
+  while (!(await healthy(options.baseUrl, options.healthPath, options.signal))) {
     if (exitInfo) return { state: 'failed', reason: `process exited (code ${exitInfo.code ?? 'none'}${exitInfo.signal ? `, ${exitInfo.signal}` : ''}) before it was healthy` };
     if (options.signal?.aborted) return { state: 'failed', reason: 'interrupted' };
     if (performance.now() > deadline) return { state: 'failed', reason: `not healthy after ${options.timeoutMs} ms` };
@@ -67,9 +75,12 @@ export async function waitUntilAnswering(options: WaitOptions): Promise<WaitOutc
   const healthyAt = performance.now();
   options.onProgress?.('healthy; waiting for a first real answer');
   try {
-    const firstAnswerTtftMs = await firstAnswer(options.baseUrl, options.model, Math.max(1_000, deadline - healthyAt));
+    const firstAnswerTtftMs = await firstAnswer(options.baseUrl, options.model, Math.max(1_000, deadline - healthyAt), options.signal);
     return { state: 'ready', healthyAt, answeredAt: performance.now(), firstAnswerTtftMs };
   } catch (error) {
+    if (options.signal?.aborted) return { state: 'failed', reason: 'interrupted' };
+    if ((error as Error).name === 'TimeoutError')
+      return { state: 'failed', reason: `healthy, but no first answer within the ${options.timeoutMs} ms ready limit (raise launch.readyTimeoutMs)` };
     return { state: 'failed', reason: `healthy, but the first request failed: ${(error as Error).message}` };
   }
 }

@@ -20,6 +20,9 @@ export interface SuiteRecording {
 
 const MAX_REASON = 240;
 
+/** Checks that judge how fast, not what: a slow reference still gives a usable golden. */
+const TIMING_CHECKS: ReadonlySet<string> = new Set(['latency-slo', 'start-budget']);
+
 /** Collapses a message to one line of bounded length, so a server's stack dump cannot flood the provenance. */
 export function oneLineReason(text: string): string {
   const flat = text.replace(/\s+/g, ' ').trim();
@@ -33,8 +36,9 @@ export function backendAnswered(sample: Sample | undefined): boolean {
 
 /**
  * Sorts one result: a sample to approve; unsupported, when the backend refused the request (an HTTP
- * client or server error, a broken protocol) or a requirement excludes it (a lifecycle case on a
- * server conform does not launch, a prompt beyond its context); or failed, when trouble on the way
+ * client or server error, a broken protocol), answered but failed a check that needs no golden (it
+ * ignored tool_choice), or a requirement excludes it (a lifecycle case on a server conform does not
+ * launch, a prompt beyond its context); or failed, when trouble on the way
  * (timeout, connection, a busy or unauthorised answer, a body cut at the cap) kept the answer away.
  */
 export function classifyRecording(result: CaseResult | undefined): CaseRecording {
@@ -52,8 +56,12 @@ function classify(result: CaseResult | undefined): CaseRecording {
   }
   const message = sample.error?.message ?? '';
   switch (sample.kind) {
-    case 'ok':
-      return { kind: 'sample', sample };
+    case 'ok': {
+      // A sample that fails the checks needing no golden (a tool_choice the reference ignored) would make
+      // every other backend fail for being right; timing checks say nothing about the answer itself.
+      const failed = result.verdicts.find((v) => v.status === 'fail' && !TIMING_CHECKS.has(v.check));
+      return failed ? { kind: 'unsupported', reason: `answered, but failed its own ${failed.check} check: ${failed.message}` } : { kind: 'sample', sample };
+    }
     case 'http-error': {
       const status = sample.error?.status;
       const reason = `HTTP ${status ?? '?'}: ${message || 'no message'}`;

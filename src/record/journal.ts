@@ -1,5 +1,6 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { appendJsonLine } from './json-writer.ts';
 
 /** One JSON object per line, appended and flushed as each result completes, so a crash loses nothing already run. */
 export interface Journal {
@@ -7,13 +8,15 @@ export interface Journal {
   append(entry: Record<string, unknown>): void;
 }
 
+/** The journal of a run folder: `samples.jsonl`, created if need be and only ever appended to. */
 export function createJournal(runDir: string): Journal {
   mkdirSync(runDir, { recursive: true });
   const file = join(runDir, 'samples.jsonl');
   return {
     file,
     append(entry) {
-      appendFileSync(file, `${JSON.stringify(entry)}\n`);
+      // Written in pieces: a sample of any size becomes one line, never an "Invalid string length".
+      appendJsonLine(file, entry);
     },
   };
 }

@@ -12,9 +12,12 @@ export const BADGE_COLORS: Record<BadgeStatus, 'green' | 'red' | 'lightgrey'> = 
 /** Backend names become file names; the config schema allows exactly these. */
 const SAFE_NAME = /^[a-z0-9][a-z0-9_-]*$/;
 
+/** The release of a run that has none: no --release, no config release, no git tag. */
+export const UNKNOWN_RELEASE = 'unknown';
+
 /** `passing v1.2.3`, `failing`, `unknown`; a passing run of an unknown release just says `passing`. */
 export function badgeMessage(status: BadgeStatus, release: string): string {
-  return status === 'passing' && release !== 'unknown' ? `passing ${release}` : status;
+  return status === 'passing' && release !== UNKNOWN_RELEASE ? `passing ${release}` : status;
 }
 
 /** The shields.io endpoint schema: https://shields.io/badges/endpoint-badge */
@@ -79,7 +82,9 @@ export function updateBadgeHistory(
       .sort((a, b) => Date.parse(b.date) - Date.parse(a.date))
       .slice(0, limit);
     let lastPassing = old.lastPassing;
-    if (status === 'passing' && (!lastPassing || Date.parse(run.date) >= Date.parse(lastPassing.date))) lastPassing = { release: run.release, date: run.date, runId: run.runId };
+    // An untagged run is no release: it must not push a real last passing release out of the table.
+    const released = run.release !== UNKNOWN_RELEASE;
+    if (status === 'passing' && released && (!lastPassing || Date.parse(run.date) >= Date.parse(lastPassing.date))) lastPassing = { release: run.release, date: run.date, runId: run.runId };
     backends[backend] = { lastPassing, recent };
   }
   const sorted = Object.fromEntries(Object.entries(backends).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
@@ -120,9 +125,12 @@ export function lastPassingMarkdown(history: BadgeHistory): string {
   ];
   for (const [backend, b] of Object.entries(history.backends)) {
     const latest = b.recent[0];
-    const latestText = latest ? `${latest.status} (${latest.release}, ${latest.date.slice(0, 10)})` : '—';
+    const release = (r: string) => (r === UNKNOWN_RELEASE ? 'untagged' : r);
+    const latestText = latest ? `${latest.status} (${release(latest.release)}, ${latest.date.slice(0, 10)})` : '—';
     const badge = SAFE_NAME.test(backend) ? `![${backend}](${backend}.svg)` : '';
-    lines.push(`| ${cell(backend)} | ${badge} | ${b.lastPassing ? cell(b.lastPassing.release) : 'never'} | ${b.lastPassing ? b.lastPassing.date.slice(0, 10) : '—'} | ${cell(latestText)} |`);
+    const passedUntagged = b.recent.some((e) => e.status === 'passing' && e.release === UNKNOWN_RELEASE);
+    const last = b.lastPassing ? cell(b.lastPassing.release) : passedUntagged ? 'no tagged release yet' : 'never';
+    lines.push(`| ${cell(backend)} | ${badge} | ${last} | ${b.lastPassing ? b.lastPassing.date.slice(0, 10) : '—'} | ${cell(latestText)} |`);
   }
   return `${lines.join('\n')}\n`;
 }

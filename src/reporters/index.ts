@@ -1,4 +1,4 @@
-import type { GoldenFile } from '../core/types.ts';
+import type { BackendRun, CaseResult, GoldenFile, RunSummary } from '../core/types.ts';
 import { createConsoleReporter } from './console-reporter.ts';
 import { createHtmlReporter } from './html-reporter.ts';
 import { createJsonReporter } from './json-reporter.ts';
@@ -43,4 +43,42 @@ const FROM_CONTEXT: { [K in ReporterName]: (ctx: ReporterContext) => Reporter } 
 /** Builds a reporter by name with the options it takes from the command's context. */
 export function createReporter(name: ReporterName, ctx: ReporterContext): Reporter {
   return FROM_CONTEXT[name](ctx);
+}
+
+/** What each reporter writes, for naming the output that failed. */
+export const REPORTER_OUTPUT: { [K in ReporterName]: string } = { console: 'the console summary', json: 'summary.json', junit: 'junit.xml', markdown: 'summary.md', html: 'report.html' };
+
+/** Several reporters behind one set of hooks, each isolated: one that throws costs only its own output. */
+export interface ReporterSet {
+  onBackendProgress(backend: string, line: string): void;
+  onBackendReady(run: BackendRun): void;
+  onResult(result: CaseResult): void;
+  /** Ends the run in every reporter, in order; returns each reporter that failed, with a line saying what and why. */
+  end(summary: RunSummary, runDir: string): Array<{ name: ReporterName; line: string }>;
+}
+
+const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 300);
+
+/** The named reporters as a ReporterSet; a failing reporter is reported once, by what it writes, and the others go on. */
+export function createReporterSet(names: ReporterName[], ctx: ReporterContext): ReporterSet {
+  const members = names.map((name) => ({ name, reporter: createReporter(name, ctx), failure: undefined as string | undefined }));
+  const each = (call: (reporter: Reporter) => void) => {
+    for (const member of members) {
+      if (member.failure) continue;
+      try {
+        call(member.reporter);
+      } catch (error) {
+        member.failure = firstLine(error);
+      }
+    }
+  };
+  return {
+    onBackendProgress: (backend, line) => each((r) => r.onBackendProgress?.(backend, line)),
+    onBackendReady: (run) => each((r) => r.onBackendReady?.(run)),
+    onResult: (result) => each((r) => r.onResult?.(result)),
+    end(summary, runDir) {
+      each((r) => r.onRunEnd?.(summary, runDir));
+      return members.filter((m) => m.failure).map((m) => ({ name: m.name, line: `could not write ${REPORTER_OUTPUT[m.name]}: ${m.failure}` }));
+    },
+  };
 }

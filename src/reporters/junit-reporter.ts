@@ -1,7 +1,10 @@
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackendRun, CaseResult, RunSummary, Verdict } from '../core/types.ts';
+import { writeFileInPieces } from '../record/json-writer.ts';
+import { clip, MAX_SHOWN_MESSAGE, MAX_SHOWN_TEXT } from './html/report-text.ts';
+import { sampleDeviationLine } from './deviations.ts';
 import type { Reporter } from './reporter.ts';
+import { telemetryProperties } from '../telemetry/report/telemetry-text.ts';
 
 export interface JunitReporterOptions {
   /** The `hostname` attribute of every testsuite; reporters do not look the machine up themselves. @default 'localhost' */
@@ -36,7 +39,7 @@ function show(value: unknown): string {
 }
 
 function verdictLine(v: Verdict): string {
-  return `[${v.status}] ${v.check}: ${v.message} (measured ${show(v.measured)}, threshold ${show(v.threshold)})`;
+  return `[${v.status}] ${v.check}: ${clip(v.message, MAX_SHOWN_MESSAGE)} (measured ${clip(show(v.measured), MAX_SHOWN_MESSAGE)}, threshold ${clip(show(v.threshold), MAX_SHOWN_MESSAGE)})`;
 }
 
 /** The first verdict that explains a case's status; every verdict goes in the element body. */
@@ -47,17 +50,22 @@ function decisive(result: CaseResult): Verdict | undefined {
 function testcase(result: CaseResult, classname: string): string {
   const time = seconds(result.sample?.timings.endMs);
   const open = `    <testcase classname="${xmlAttr(classname)}" name="${xmlAttr(result.caseId)}" time="${time}"`;
-  if (result.status === 'pass') return `${open}/>`;
+  const deviations = sampleDeviationLine(result);
+  if (result.status === 'pass') return deviations ? `${open}>\n      <system-out>${xmlText(deviations)}</system-out>\n    </testcase>` : `${open}/>`;
   const v = decisive(result);
-  const message = v ? `${v.check}: ${v.message}` : result.status;
+  const message = v ? `${v.check}: ${clip(v.message, MAX_SHOWN_MESSAGE)}` : result.status;
   const body = result.verdicts.map(verdictLine);
-  if (result.sample?.error) body.push(`sample ${result.sample.kind}${result.sample.error.status ? ` (HTTP ${result.sample.error.status})` : ''}: ${result.sample.error.message}`);
+  if (result.sample?.error) body.push(`sample ${result.sample.kind}${result.sample.error.status ? ` (HTTP ${result.sample.error.status})` : ''}: ${clip(result.sample.error.message, MAX_SHOWN_MESSAGE)}`);
   const lines = [`${open}>`];
-  if (result.status === 'skip') lines.push(`      <skipped message="${xmlAttr(message)}"/>`);
-  else {
+  if (result.status === 'skip') {
+    lines.push(`      <skipped message="${xmlAttr(message)}"/>`);
+    if (deviations) lines.push(`      <system-out>${xmlText(deviations)}</system-out>`);
+  } else {
     const element = result.status === 'fail' ? 'failure' : 'error';
     lines.push(`      <${element} message="${xmlAttr(message)}" type="${xmlAttr(v?.check ?? result.status)}">${xmlText(body.join('\n'))}</${element}>`);
-    if (result.sample?.text) lines.push(`      <system-out>${xmlText(result.sample.text)}</system-out>`);
+    // Clipped before escaping: the whole text is in summary.json, and escaping a huge body would copy it again.
+    const out = [deviations, result.sample?.text ? clip(result.sample.text, MAX_SHOWN_TEXT) : undefined].filter(Boolean).join('\n');
+    if (out) lines.push(`      <system-out>${xmlText(out)}</system-out>`);
   }
   lines.push('    </testcase>');
   return lines.join('\n');
@@ -72,57 +80,67 @@ function properties(run: BackendRun | undefined, backend: string, suite: string)
     ['backend.reason', run?.reason],
     ...Object.entries(run?.identity ?? {}).map(([k, v]): [string, unknown] => [`identity.${k}`, v]),
     ...Object.entries(run?.coldStart ?? {}).map(([k, v]): [string, unknown] => [`coldStart.${k}`, v]),
+    ...telemetryProperties(run),
   ];
   const present = entries.filter(([, v]) => v !== undefined && v !== null && v !== '');
-  return ['    <properties>', ...present.map(([k, v]) => `      <property name="${xmlAttr(k)}" value="${xmlAttr(String(v))}"/>`), '    </properties>'];
+  return ['    <properties>', ...present.map(([k, v]) => `      <property name="${xmlAttr(k)}" value="${xmlAttr(clip(String(v), MAX_SHOWN_MESSAGE))}"/>`), '    </properties>'];
 }
 
-/** The junit.xml text: one testsuite per backend × suite, one testcase per case. */
-export function renderJunit(summary: RunSummary, options: JunitReporterOptions = {}): string {
+/** The lines of junit.xml, one at a time: one testsuite per backend × suite, one testcase per case. */
+function* junitLines(summary: RunSummary, options: JunitReporterOptions): Generator<string> {
   const hostname = options.hostname ?? 'localhost';
   const timestamp = junitTimestamp(summary.startedAt);
   const groups = new Map<string, { backend: string; suite: string; results: CaseResult[] }>();
   // Backends and suites in the summary's order, so the file reads like the console matrix.
   const backends = [...summary.backends.map((b) => b.name), ...summary.results.map((r) => r.backend)];
   const suites = [...summary.suites, ...summary.results.map((r) => r.suite)];
+  const byGroup = new Map<string, CaseResult[]>();
+  for (const r of summary.results) {
+    const key = `${r.backend}\0${r.suite}`;
+    const group = byGroup.get(key);
+    if (group) group.push(r);
+    else byGroup.set(key, [r]);
+  }
   for (const backend of new Set(backends))
     for (const suite of new Set(suites)) {
-      const results = summary.results.filter((r) => r.backend === backend && r.suite === suite);
-      if (results.length) groups.set(`${backend}\0${suite}`, { backend, suite, results });
+      const results = byGroup.get(`${backend}\0${suite}`);
+      if (results?.length) groups.set(`${backend}\0${suite}`, { backend, suite, results });
     }
+  const count = (results: CaseResult[], status: CaseResult['status']) => results.filter((r) => r.status === status).length;
+  const elapsed = (results: CaseResult[]) => results.reduce((sum, r) => sum + (r.sample?.timings.endMs ?? 0), 0);
   const totals = { tests: 0, failures: 0, errors: 0, ms: 0 };
-  const suiteXml: string[] = [];
+  for (const { results } of groups.values()) {
+    totals.tests += results.length;
+    totals.failures += count(results, 'fail');
+    totals.errors += count(results, 'error');
+    totals.ms += elapsed(results);
+  }
+  yield '<?xml version="1.0" encoding="UTF-8"?>';
+  // The root carries only the attributes the common (Jenkins) JUnit XSD allows there; skips are counted per suite.
+  yield `<testsuites name="${xmlAttr(`conform ${summary.runId}`)}" tests="${totals.tests}" failures="${totals.failures}" errors="${totals.errors}" time="${seconds(totals.ms)}">`;
   let id = 0;
   for (const { backend, suite, results } of groups.values()) {
-    const count = (status: CaseResult['status']) => results.filter((r) => r.status === status).length;
-    const ms = results.reduce((sum, r) => sum + (r.sample?.timings.endMs ?? 0), 0);
-    const c = { tests: results.length, failures: count('fail'), errors: count('error'), skipped: count('skip') };
-    totals.tests += c.tests;
-    totals.failures += c.failures;
-    totals.errors += c.errors;
-    totals.ms += ms;
-    suiteXml.push(
-      `  <testsuite name="${xmlAttr(`${backend}/${suite}`)}" tests="${c.tests}" failures="${c.failures}" errors="${c.errors}" skipped="${c.skipped}" time="${seconds(ms)}" timestamp="${timestamp}" hostname="${xmlAttr(hostname)}" id="${id++}" package="${xmlAttr(backend)}">`,
-      ...properties(summary.backends.find((b) => b.name === backend), backend, suite),
-      ...results.map((r) => testcase(r, `${backend}.${suite}`)),
-      '  </testsuite>',
-    );
+    const c = { tests: results.length, failures: count(results, 'fail'), errors: count(results, 'error'), skipped: count(results, 'skip') };
+    yield `  <testsuite name="${xmlAttr(`${backend}/${suite}`)}" tests="${c.tests}" failures="${c.failures}" errors="${c.errors}" skipped="${c.skipped}" time="${seconds(elapsed(results))}" timestamp="${timestamp}" hostname="${xmlAttr(hostname)}" id="${id++}" package="${xmlAttr(backend)}">`;
+    yield* properties(summary.backends.find((b) => b.name === backend), backend, suite);
+    for (const r of results) yield testcase(r, `${backend}.${suite}`);
+    yield '  </testsuite>';
   }
-  return [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    // The root carries only the attributes the common (Jenkins) JUnit XSD allows there; skips are counted per suite.
-    `<testsuites name="${xmlAttr(`conform ${summary.runId}`)}" tests="${totals.tests}" failures="${totals.failures}" errors="${totals.errors}" time="${seconds(totals.ms)}">`,
-    ...suiteXml,
-    '</testsuites>',
-    '',
-  ].join('\n');
+  yield '</testsuites>';
 }
 
-/** Writes junit.xml for CI test views: conformance failures as <failure>, infrastructure trouble as <error>. */
+/** The junit.xml text: one testsuite per backend × suite, one testcase per case. */
+export function renderJunit(summary: RunSummary, options: JunitReporterOptions = {}): string {
+  return `${[...junitLines(summary, options)].join('\n')}\n`;
+}
+
+/** Writes junit.xml for CI test views: conformance failures as <failure>, infrastructure trouble as <error>. Written a test case at a time. */
 export function createJunitReporter(options: JunitReporterOptions = {}): Reporter {
   return {
     onRunEnd(summary, runDir) {
-      writeFileSync(join(runDir, 'junit.xml'), renderJunit(summary, options));
+      writeFileInPieces(join(runDir, 'junit.xml'), (sink) => {
+        for (const line of junitLines(summary, options)) sink.write(`${line}\n`);
+      });
     },
   };
 }

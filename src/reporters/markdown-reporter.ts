@@ -1,8 +1,10 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackendRun, Counts, RunSummary } from '../core/types.ts';
-import { decisiveVerdict, divergenceOf, formatMs, visibleText, visibleToken } from './html/report-text.ts';
+import { clip, decisiveVerdict, divergenceOf, formatMs, MAX_SHOWN_TOKEN, partialNote, resumedNote, visibleText, visibleToken } from './html/report-text.ts';
+import { deviationsByBackend } from './deviations.ts';
 import type { Reporter } from './reporter.ts';
+import { telemetryMarkdown } from '../telemetry/report/telemetry-text.ts';
 
 export interface MarkdownReporterOptions {
   /**
@@ -14,6 +16,8 @@ export interface MarkdownReporterOptions {
 
 /** Longest table a section gets; the step summary is capped at 1 MiB and nobody reads row 500. */
 const MAX_ROWS = 100;
+/** Longest text of one table cell (characters). */
+const MAX_CELL = 500;
 
 /**
  * Text safe in a GitHub-flavoured table cell: control characters shown as \uXXXX, line breaks folded, HTML
@@ -21,7 +25,8 @@ const MAX_ROWS = 100;
  * backslash-escaped.
  */
 export function mdText(value: string): string {
-  return visibleText(value)
+  // A table cell is a line someone reads: clipped first, so no huge message is escaped whole.
+  return visibleText(clip(value, MAX_CELL))
     .replace(/\r\n|\r|\n/g, ' ')
     .replace(/[\\`*_[\]|~]/g, (c) => `\\${c}`)
     .replace(/&/g, '&amp;')
@@ -61,15 +66,17 @@ export function renderMarkdown(summary: RunSummary): string {
   const t = summary.totals;
   const headline = t.fail ? `❌ ${t.fail} conformance failure${t.fail === 1 ? '' : 's'}` : t.error ? `⚠️ ${t.error} infrastructure error${t.error === 1 ? '' : 's'}` : t.pass ? '✅ all cases passed' : '⏭️ nothing ran';
   const out: string[] = [
-    `## conform run ${mdText(summary.runId)}: ${headline}`,
+    `## conform run ${mdText(summary.runId)}: ${summary.partial ? '⏸️ partial, ' : ''}${headline}`,
     '',
     `**${t.pass} passed, ${t.fail} failed, ${t.error} errors, ${t.skip} skipped** · conform ${mdText(summary.conformVersion)} · started ${mdText(summary.startedAt)}`,
     '',
+    ...[partialNote(summary), resumedNote(summary)].filter(Boolean).flatMap((note) => [`> ${mdText(note)}`, '']),
     '### Backends',
     '',
     row(['backend', 'class', 'state', 'engine', 'device', 'spawn → healthy', 'healthy → first answer']),
     row(['---', '---', '---', '---', '---', '---:', '---:']),
     ...summary.backends.map((b) => row(backendCells(b))),
+    ...telemetryMarkdown(summary, mdText),
   ];
 
   const backends = [...new Set([...summary.backends.map((b) => b.name), ...Object.keys(summary.matrix)])];
@@ -96,12 +103,19 @@ export function renderMarkdown(summary: RunSummary): string {
         mdText(`${r.backend}/${r.suite}/${r.caseId}`),
         String(d.index),
         d.kind === 'near-tie' ? '🟡 near-tie' : `🔴 ${d.kind}`,
-        d.golden && d.got ? `${mdText(visibleToken(d.golden.token))} → ${mdText(visibleToken(d.got.token))}` : '—',
+        d.golden && d.got ? `${mdText(visibleToken(clip(d.golden.token, MAX_SHOWN_TOKEN, false)))} → ${mdText(visibleToken(clip(d.got.token, MAX_SHOWN_TOKEN, false)))}` : '—',
         d.gap !== undefined ? d.gap.toFixed(3) : '—',
         mdText(d.verdict.message),
       ]),
     );
     out.push(...capped(lines, divergences.length, 'divergences'));
+  }
+
+  const deviations = deviationsByBackend(summary).flatMap(({ backend, kinds }) => kinds.map((d) => ({ backend, d })));
+  if (deviations.length) {
+    out.push('', '### Protocol deviations', '', row(['backend', 'deviation', 'samples', 'cases']), row(['---', '---', '---:', '---']));
+    const lines = deviations.slice(0, MAX_ROWS).map(({ backend, d }) => row([`**${mdText(backend)}**`, mdText(d.kind), String(d.count), mdText(d.cases.slice(0, 5).join(', ') + (d.cases.length > 5 ? ` and ${d.cases.length - 5} more` : ''))]));
+    out.push(...capped(lines, deviations.length, 'deviation kinds'));
   }
 
   const problems = summary.results.filter((r) => r.status === 'fail' || r.status === 'error');

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { caseStatus } from '../core/outcome.ts';
+import { redactSecrets } from '../core/redact.ts';
 import { resolveTolerance } from '../core/tolerance.ts';
 import { expandPlan, type PlanItem } from '../core/plan.ts';
 import type { BackendConfig, BackendRun, CaseResult, GoldenFile, Sample, Suite, Verdict } from '../core/types.ts';
@@ -7,10 +8,14 @@ import { judgeSample } from './judge.ts';
 import { runCase, type CaseOutcome } from './run-case.ts';
 import { launchBackend, type LaunchedBackend } from '../launch/launch-backend.ts';
 import type { Journal } from '../record/journal.ts';
+import { continuedBackend } from '../record/run-journal.ts';
 import { createOpenAiHttpRunner } from '../runners/openai-http-runner.ts';
-import { presetOf } from '../runners/presets.ts';
+import { createConnectionPool } from '../runners/connection-pool.ts';
+import { assumedContextSize, presetOf } from '../runners/presets.ts';
 import { probeIdentity } from '../runners/probe-identity.ts';
 import type { Runner } from '../runners/runner.ts';
+import type { Dispatcher } from 'undici';
+import { startBackendTelemetry, type BackendTelemetrySession } from '../telemetry/backend-telemetry.ts';
 
 export interface RunHooks {
   onBackendProgress?(backend: string, line: string): void;
@@ -29,11 +34,16 @@ export interface ExecuteRunOptions {
   /** API keys by backend name, already read from the environment by the CLI. */
   apiKeys: Record<string, string | undefined>;
   goldens: Map<string, GoldenFile | undefined>;
-  /** 'record' keeps samples for golden and judges nothing. */
+  /** 'record' keeps samples for golden and judges them only with the checks that need no golden. */
   mode: 'compare' | 'record';
   journal: Journal;
   hooks?: RunHooks;
   signal?: AbortSignal;
+  /**
+   * What the run being resumed already journaled: its cases are not sent again, its samples are there
+   * for checks that compare with an earlier case (matches-case), and its backends carry over.
+   */
+  recorded?: { results: CaseResult[]; backends: BackendRun[] };
 }
 
 export interface ExecuteRunResult {
@@ -41,16 +51,27 @@ export interface ExecuteRunResult {
   results: CaseResult[];
 }
 
+/** Cases in a row that could not even open a connection before a backend counts as gone for this run. */
+export const UNREACHABLE_AFTER = 3;
+
+// No connection could be opened at all. A reset or a close once connected is trouble of that answer only.
+const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/** True when the runner, after its own retries, never got a connection to the server. */
+function couldNotConnect(sample: Sample | undefined): boolean {
+  if (sample?.kind === 'timeout') return sample.error?.code === 'connect-timeout';
+  return sample?.kind === 'crash' && sample.timings.firstByteMs === undefined && CONNECT_FAILURES.has(sample.error?.code ?? '');
+}
+
 function resultFor(item: PlanItem, verdicts: Verdict[], sample?: Sample): CaseResult {
   return { id: item.id, backend: item.backend.name, suite: item.suite.name, caseId: item.testCase.id, status: caseStatus(verdicts), sample, verdicts };
 }
 
-function judge(item: PlanItem, sample: Sample, options: ExecuteRunOptions, siblings: ReadonlyMap<string, Sample>): Verdict[] {
-  if (options.mode === 'record')
-    return sample.kind === 'ok'
-      ? [{ check: 'record', status: 'pass', message: 'recorded as golden' }]
-      : [{ check: 'record', status: 'error', message: `${sample.kind}: ${sample.error?.message ?? ''}` }];
-  return judgeSample({ testCase: item.testCase, sample, golden: options.goldens.get(item.suite.name), backend: item.backend, siblings });
+function judge(item: PlanItem, sample: Sample, options: ExecuteRunOptions, siblings: ReadonlyMap<string, Sample>, identity: BackendRun['identity']): Verdict[] {
+  if (options.mode === 'record' && sample.kind !== 'ok') return [{ check: 'record', status: 'error', message: `${sample.kind}: ${sample.error?.message ?? ''}` }];
+  // Recording judges without golden: the checks that need none say whether the sample is fit to be golden.
+  const golden = options.mode === 'record' ? undefined : options.goldens.get(item.suite.name);
+  return judgeSample({ testCase: item.testCase, sample, golden, backend: item.backend, siblings, identity });
 }
 
 /** Runs items with at most `limit` in flight, in plan order. */
@@ -69,56 +90,91 @@ async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<voi
  * fresh processes of their own.
  */
 export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRunResult> {
-  const plan = expandPlan(options.backends, options.suites).filter(options.filter ?? (() => true));
+  const fullPlan = expandPlan(options.backends, options.suites).filter(options.filter ?? (() => true));
+  const recorded = options.recorded ?? { results: [], backends: [] };
+  const done = new Set(recorded.results.map((r) => r.id));
+  const plan = fullPlan.filter((item) => !done.has(item.id));
   const backendRuns: BackendRun[] = [];
-  const results: CaseResult[] = [];
-  const record = (result: CaseResult) => {
+  const results: CaseResult[] = [...recorded.results];
+  const secrets = Object.values(options.apiKeys).filter((key): key is string => typeof key === 'string' && key !== '');
+  const record = (raw: CaseResult) => {
+    // The runner redacts its own backend's key; every key is taken out again here, whatever produced the result.
+    const result = redactSecrets(raw, secrets);
     results.push(result);
     options.journal.append({ type: 'result', ...result });
     options.hooks?.onResult?.(result);
   };
   for (const backend of options.backends) {
     const items = plan.filter((item) => item.backend.name === backend.name);
-    if (items.length === 0) continue;
-    if (options.signal?.aborted) break;
-    const run: BackendRun = { name: backend.name, class: backend.class, state: 'ran', identity: {}, tolerance: resolveTolerance(backend.class, backend.tolerance) };
-    backendRuns.push(run);
-    await runBackend(backend, items, run, options, record);
+    const before = recorded.backends.find((b) => b.name === backend.name);
+    if (items.length === 0 || options.signal?.aborted) {
+      if (before) backendRuns.push(before);
+      continue;
+    }
+    const run: BackendRun = { name: backend.name, class: backend.class, state: 'ran', identity: {}, tolerance: resolveTolerance(backend.class, backend.tolerance), ...(backend.labels && { labels: backend.labels }) };
+    await runBackend(backend, items, run, options, record, recorded.results.filter((r) => r.backend === backend.name));
+    backendRuns.push(before ? continuedBackend(before, run) : run);
   }
+  // In the order an uninterrupted run with one request at a time records them, whatever was resumed or concurrent.
+  const order = executionOrder(fullPlan, options.backends);
+  results.sort((a, b) => (order.get(a.id) ?? Infinity) - (order.get(b.id) ?? Infinity));
   return { backends: backendRuns, results };
 }
 
-function runnerFor(backend: BackendConfig, baseUrl: string, apiKey: string | undefined): Runner {
+/** Plan position by id: backend by backend, its request cases in plan order, then its lifecycle cases. */
+function executionOrder(plan: PlanItem[], backends: BackendConfig[]): Map<string, number> {
+  const order = new Map<string, number>();
+  for (const backend of backends) {
+    const mine = plan.filter((item) => item.backend.name === backend.name);
+    for (const item of [...mine.filter((i) => i.testCase.endpoint !== 'lifecycle'), ...mine.filter((i) => i.testCase.endpoint === 'lifecycle')]) order.set(item.id, order.size);
+  }
+  return order;
+}
+
+function runnerFor(backend: BackendConfig, baseUrl: string, apiKey: string | undefined, dispatcher: Dispatcher): Runner {
   return createOpenAiHttpRunner({
     backend: backend.name,
     baseUrl,
     model: backend.model,
     apiKey,
+    backendClass: backend.class,
     requestTimeoutMs: backend.requestTimeoutMs,
     connectTimeoutMs: backend.connectTimeoutMs,
     firstByteTimeoutMs: backend.firstByteTimeoutMs,
+    firstTokenTimeoutMs: backend.firstTokenTimeoutMs,
     idleTimeoutMs: backend.idleTimeoutMs,
+    maxResponseBytes: backend.maxResponseBytes,
     maxRetries: backend.maxRetries,
     topLogprobsCap: presetOf(backend)?.topLogprobsCap,
+    dispatcher,
   });
 }
 
-async function runBackend(backend: BackendConfig, items: PlanItem[], run: BackendRun, options: ExecuteRunOptions, record: (r: CaseResult) => void): Promise<void> {
+async function runBackend(backend: BackendConfig, items: PlanItem[], run: BackendRun, options: ExecuteRunOptions, record: (r: CaseResult) => void, recorded: CaseResult[]): Promise<void> {
   let launched: LaunchedBackend | undefined;
   let baseUrl = backend.baseUrl;
   const apiKey = backend.apiKeyEnv ? options.apiKeys[backend.name] : undefined;
   const samplesBySuite = new Map<string, Map<string, Sample>>();
+  // A resumed run's earlier samples are siblings as they were in the run it continues.
+  for (const r of recorded) {
+    if (!r.sample) continue;
+    const siblings = samplesBySuite.get(r.suite) ?? new Map<string, Sample>();
+    samplesBySuite.set(r.suite, siblings.set(r.caseId, r.sample));
+  }
   let runner: Runner | undefined;
+  let telemetry: BackendTelemetrySession | undefined;
   const caseContext = (runner: Runner) => ({ backend, identity: run.identity, runner, runDir: options.runDir, modelPath: options.modelPath, env: options.env, signal: options.signal });
   const finish = (item: PlanItem, outcome: CaseOutcome) => {
     if ('skip' in outcome) return record(resultFor(item, [{ check: 'requirements', status: 'skip', message: outcome.skip }]));
     const siblings = samplesBySuite.get(item.suite.name) ?? new Map<string, Sample>();
     samplesBySuite.set(item.suite.name, siblings);
-    record(resultFor(item, judge(item, outcome.sample, options, siblings), outcome.sample));
+    record(resultFor(item, judge(item, outcome.sample, options, siblings, run.identity), outcome.sample));
     siblings.set(item.testCase.id, outcome.sample);
   };
   const lifecycleItems = items.filter((item) => item.testCase.endpoint === 'lifecycle');
   const requestItems = items.filter((item) => item.testCase.endpoint !== 'lifecycle');
+  // One keep-alive pool for the probe and the runner: the first case must not time a TCP connect.
+  const connections = createConnectionPool({ connectTimeoutMs: backend.connectTimeoutMs });
   try {
     if (backend.launch) {
       run.logFile = join(options.runDir, 'logs', `${backend.name}.log`);
@@ -128,10 +184,13 @@ async function runBackend(backend: BackendConfig, items: PlanItem[], run: Backen
         modelPath: options.modelPath,
         logFile: run.logFile,
         env: options.env,
+        secrets: Object.values(options.apiKeys).filter((key): key is string => typeof key === 'string' && key !== ''),
         signal: options.signal,
         onProgress: (line) => options.hooks?.onBackendProgress?.(backend.name, line),
       });
       if (outcome.state !== 'ready') {
+        // Interrupted while starting: nothing was tried, so nothing is recorded and a resume starts it again.
+        if (options.signal?.aborted) return;
         run.state = outcome.state === 'unavailable' ? 'skipped' : 'crashed';
         run.reason = outcome.reason;
         options.journal.append({ type: 'backend', ...run });
@@ -144,34 +203,50 @@ async function runBackend(backend: BackendConfig, items: PlanItem[], run: Backen
       baseUrl = launched.baseUrl;
       run.coldStart = launched.coldStart;
     }
-    run.identity = await probeIdentity(baseUrl!, apiKey);
+    run.identity = await probeIdentity(baseUrl!, apiKey, { dispatcher: connections, signal: options.signal, defaultContextSize: assumedContextSize(backend) });
     options.journal.append({ type: 'backend', ...run });
     options.hooks?.onBackendReady?.(run);
-    runner = runnerFor(backend, baseUrl!, apiKey);
+    telemetry = await startBackendTelemetry({ backend, baseUrl: baseUrl!, apiKey, env: options.env, dispatcher: connections, signal: options.signal });
+    runner = telemetry.observe(runnerFor(backend, baseUrl!, apiKey, connections));
     const send = runner;
+    // Only two things end a backend mid-run: the process conform launched died, or UNREACHABLE_AFTER cases
+    // in a row found nothing to connect to. A reset or a broken answer is an error of that case alone.
     let deathNote: string | undefined;
+    let connectFailures = 0;
+    const died = (process: LaunchedBackend) => {
+      run.state = 'crashed';
+      deathNote = `${backend.name} died mid-run (${process.exitDescription()}); log tail: ${process.logTail().split('\n').slice(-3).join(' | ')}`;
+      run.reason = deathNote;
+    };
     await pool(requestItems, backend.concurrency ?? 1, async (item) => {
       if (options.signal?.aborted) return;
+      if (!deathNote && launched && !launched.isAlive()) died(launched);
       if (deathNote) return record(resultFor(item, [{ check: 'backend', status: 'error', message: deathNote }]));
       const outcome = await runCase(item.testCase, caseContext(send));
+      // A case cut short by an interrupt has no result: a resumed run sends it again.
+      if (options.signal?.aborted) return;
       const sample = 'sample' in outcome ? outcome.sample : undefined;
-      if (sample?.kind === 'crash' && launched && !launched.isAlive()) {
-        run.state = 'crashed';
-        deathNote = `${backend.name} died mid-run (${launched.exitDescription()}); log tail: ${launched.logTail().split('\n').slice(-3).join(' | ')}`;
+      if (sample?.kind === 'crash' && launched && !launched.isAlive()) died(launched);
+      else if (!couldNotConnect(sample)) connectFailures = 0;
+      else if (++connectFailures >= UNREACHABLE_AFTER) {
+        run.state = 'unavailable';
+        deathNote = `${backend.name} is unreachable: ${UNREACHABLE_AFTER} cases in a row could not connect (${sample!.error!.message}); the remaining cases were not sent`;
         run.reason = deathNote;
-      } else if (sample?.kind === 'crash' && !launched) {
-        // A server we did not start and cannot reach after retries will not come back within this run.
-        deathNote = `${backend.name} is unreachable: ${sample.error?.message ?? 'connection failed'}`;
       }
       finish(item, outcome);
     });
+    if (run.state !== 'ran') options.journal.append({ type: 'backend', ...run });
   } finally {
+    if (telemetry) run.telemetry = await telemetry.finish();
     await launched?.stop();
+    await connections.close();
   }
   for (const item of lifecycleItems) {
     if (options.signal?.aborted) break;
     options.hooks?.onBackendProgress?.(backend.name, `${item.testCase.id}: ${item.testCase.lifecycle?.start} start`);
     if (!runner) break; // the backend never came up; its lifecycle cases were already reported
-    finish(item, await runCase(item.testCase, caseContext(runner)));
+    const outcome = await runCase(item.testCase, caseContext(runner));
+    if (options.signal?.aborted) break;
+    finish(item, outcome);
   }
 }

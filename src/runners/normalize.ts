@@ -16,7 +16,8 @@ export interface StreamFinishOptions {
 }
 
 export interface StreamAccumulator {
-  onData(data: string, atMs: number): void;
+  /** Takes one event's data; true when it carried a token (content, reasoning, a tool-call delta or a logprob). */
+  onData(data: string, atMs: number): boolean;
   finish(endMs: number, options?: StreamFinishOptions): NormalizedResponse & { timings: SampleTimings };
 }
 
@@ -78,6 +79,14 @@ function parseTop(raw: unknown, deviations: Set<string>): TopLogprob[] {
   return out;
 }
 
+// A token's bytes (llama.cpp, OpenAI): its UTF-8, which may end or begin mid-character, so its text alone cannot say.
+function parseBytes(raw: unknown, deviations: Set<string>): number[] | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (Array.isArray(raw) && raw.every((b) => Number.isInteger(b) && (b as number) >= 0 && (b as number) <= 255)) return raw as number[];
+  deviations.add('logprob-bytes-malformed');
+  return undefined;
+}
+
 function parseLogprobs(raw: unknown, endpoint: Endpoint, deviations: Set<string>): TokenStep[] {
   if (!isRecord(raw)) return [];
   if (Array.isArray(raw.content)) {
@@ -93,6 +102,8 @@ function parseLogprobs(raw: unknown, endpoint: Endpoint, deviations: Set<string>
       if (isFiniteNumber(entry.logprob)) step.logprob = entry.logprob;
       else deviations.add('logprob-not-number');
       if (Number.isInteger(entry.id)) step.id = entry.id as number;
+      const bytes = parseBytes(entry.bytes, deviations);
+      if (bytes) step.bytes = bytes;
       steps.push(step);
     }
     return steps;
@@ -241,6 +252,10 @@ export function createStreamAccumulator(endpoint: Endpoint): StreamAccumulator {
   let done = false;
   let firstTokenMs: number | undefined;
   const chunkMs: number[] = [];
+  // Tokens per content chunk, from its logprobs; one chunk without them makes the whole split unknown.
+  const chunkTokens: number[] = [];
+  let chunkTokensKnown = true;
+  let lastChunkSteps = 0;
 
   function fail(err: NonNullable<Sample['error']>): void {
     // The first failure explains the rest; later ones are usually its consequences.
@@ -310,45 +325,48 @@ export function createStreamAccumulator(endpoint: Endpoint): StreamAccumulator {
     const steps = parseLogprobs(choice.logprobs, endpoint, deviations);
     // A token whose text is held back (half a UTF-8 character) still arrived; its logprob shows it.
     if (steps.length > 0) carriesToken = true;
-    tokens.push(...steps);
+    lastChunkSteps = steps.length;
+    for (const step of steps) tokens.push(step);
     if (typeof choice.finish_reason === 'string') finishReason = choice.finish_reason;
     return carriesToken;
   }
 
   return {
-    onData(data: string, atMs: number): void {
+    onData(data: string, atMs: number): boolean {
       if (done) {
         deviations.add('data-after-done');
-        return;
+        return false;
       }
       if (data === '[DONE]') {
         done = true;
-        return;
+        return false;
       }
       let chunk: unknown;
       try {
         chunk = JSON.parse(data);
       } catch {
         fail({ message: `stream event is not JSON: ${clip(data)}` });
-        return;
+        return false;
       }
       if (!isRecord(chunk)) {
         fail({ message: `stream event is not a JSON object: ${clip(data)}` });
-        return;
+        return false;
       }
       if (chunk.error != null) {
         fail(serverErrorOf(chunk) ?? { message: 'stream carried an error object' });
-        return;
+        return false;
       }
       const chunkUsage = parseUsage(chunk.usage);
       if (chunkUsage) usage = chunkUsage;
       const timings = parseServerTimings(chunk.timings);
       if (timings) serverTimings = timings;
       const choice = Array.isArray(chunk.choices) ? pickChoice(chunk.choices) : undefined;
-      if (choice && onChoice(choice)) {
-        chunkMs.push(atMs);
-        firstTokenMs ??= atMs;
-      }
+      if (!choice || !onChoice(choice)) return false;
+      chunkMs.push(atMs);
+      firstTokenMs ??= atMs;
+      if (lastChunkSteps > 0) chunkTokens.push(lastChunkSteps);
+      else chunkTokensKnown = false;
+      return true;
     },
 
     finish(endMs: number, options: StreamFinishOptions = {}) {
@@ -358,6 +376,7 @@ export function createStreamAccumulator(endpoint: Endpoint): StreamAccumulator {
       const toolCalls = ordered.map((c, index): ToolCall => ({ index, id: noteToolCallId(c.id, deviations), name: c.name, arguments: c.args }));
       const timings: SampleTimings = { chunkMs, endMs };
       if (firstTokenMs !== undefined) timings.firstTokenMs = firstTokenMs;
+      if (chunkTokensKnown && chunkTokens.length > 0) timings.chunkTokens = chunkTokens;
       const parts = { text, reasoning, tokens, toolCalls, finishReason };
       return { ...assemble(error ? 'protocol-error' : 'ok', parts, { usage, serverTimings, error }, deviations), timings };
     },

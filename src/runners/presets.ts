@@ -17,6 +17,12 @@ export interface ServerPreset {
   streamingToolCalls: 'supported' | 'error' | 'unknown';
   /** One line per known quirk, each with where it was seen. */
   quirks: string[];
+  /** Where the server states its context, for `conform backends` and docs; probeIdentity reads all of them. */
+  contextFrom?: string;
+  /** Context to assume when the server states none: its documented default, the smallest where versions differ. */
+  defaultContextSize?: number;
+  /** Path of its Prometheus metrics on the API's origin; null: it serves none. Unset: /metrics is tried. */
+  metricsPath?: string | null;
 }
 
 export const PRESETS: ReadonlyMap<string, ServerPreset> = new Map(
@@ -24,6 +30,7 @@ export const PRESETS: ReadonlyMap<string, ServerPreset> = new Map(
     [
       {
         name: 'conform',
+        metricsPath: '/metrics',
         title: 'conform serve (llama.cpp through node-llama-cpp)',
         healthPath: '/health',
         topLogprobsCap: 20,
@@ -31,9 +38,11 @@ export const PRESETS: ReadonlyMap<string, ServerPreset> = new Map(
         namedToolChoice: 'honoured',
         streamingToolCalls: 'supported',
         quirks: ['/health is 503 until a real token was generated', 'tool calls are grammar-forced JSON; streamed whole once complete'],
+        contextFrom: '/v1/models meta.context_size (and meta.n_ctx, with the weights fingerprint llama-server reports)',
       },
       {
         name: 'vllm',
+        metricsPath: '/metrics',
         title: 'vLLM (CUDA, ROCm, vllm-ascend, vllm-gaudi)',
         healthPath: '/health',
         topLogprobsCap: 20,
@@ -47,9 +56,11 @@ export const PRESETS: ReadonlyMap<string, ServerPreset> = new Map(
           'packs several tokens into one SSE chunk: ITL per chunk is not per token (vllm #27485)',
           'the top_logprobs cap is the server flag --max-logprobs, 20 by default (vllm #5312)',
         ],
+        contextFrom: '/v1/models data[].max_model_len',
       },
       {
         name: 'sglang',
+        metricsPath: '/metrics',
         title: 'SGLang',
         healthPath: '/health',
         topLogprobsCap: 20,
@@ -60,6 +71,7 @@ export const PRESETS: ReadonlyMap<string, ServerPreset> = new Map(
       },
       {
         name: 'tgi',
+        metricsPath: '/metrics',
         title: 'Text Generation Inference',
         healthPath: '/health',
         topLogprobsCap: 5,
@@ -70,12 +82,22 @@ export const PRESETS: ReadonlyMap<string, ServerPreset> = new Map(
       },
       {
         name: 'llama-cpp',
+        metricsPath: '/metrics',
         title: "llama.cpp's llama-server",
         healthPath: '/health',
         logprobsFormat: 'openai+ids',
         namedToolChoice: 'ignored',
-        streamingToolCalls: 'error',
+        // b4748 answered streamed tools with 500; b1-80fb11a answers 200, and 400 only with logprobs.
+        streamingToolCalls: 'unknown',
         quirks: [
+          'b1-80fb11a: a named tool_choice (object) is ignored with 200, logged as "Wrong type supplied for parameter \'tool_choice\'"; the answer is plain text (test/peer)',
+          'b1-80fb11a: tool_choice "required" is ignored with 200 when the GGUF\'s chat template has no tool support (/props chat_template_caps tells)',
+          'b1-80fb11a: streamed tools with logprobs answer 400 "logprobs is not supported with tools + stream"; without logprobs 200 (a template without tool support gives plain text, so streamed calls are unmeasured)',
+          'b1-80fb11a: top_logprobs without logprobs: true answers 400 "top_logprobs requires logprobs to be set to true" (conform no longer sends it)',
+          'b1-80fb11a: a prompt longer than the context answers 400 "request (N tokens) exceeds the available context size"',
+          'b1-80fb11a: json_schema response_format answered 400 "Failed to initialize samplers" with the fixture model: the grammar root began with the generation prompt',
+          'b1-80fb11a: context on /props default_generation_settings.n_ctx (per slot) and /v1/models meta.n_ctx; weights as meta n_vocab, n_params, n_embd, n_ctx_train, size; no sha256, and the model id is the -m path',
+          'b1-80fb11a: logprobs entries carry `id` and `bytes` (UTF-8); the prompt cache is on by default (usage.prompt_tokens_details.cached_tokens, timings.cache_n)',
           'b4748: a named tool_choice is ignored (test/fixtures chat-tools-named; llama.cpp #28806)',
           'b4748: tools with stream answer 500 "Cannot use tools with stream"',
           'b4748: client errors come back as 500 server_error; a negative max_tokens is accepted',
@@ -83,18 +105,28 @@ export const PRESETS: ReadonlyMap<string, ServerPreset> = new Map(
           'prompt-cache hits changed greedy output (llama.cpp #28527); only the first parallel call parsed (#14101)',
           'responses carry a non-standard `timings` object: server-side ground truth for timing',
         ],
+        contextFrom: '/props default_generation_settings.n_ctx, else /v1/models meta.n_ctx',
       },
       {
         name: 'ollama',
+        metricsPath: null,
         title: 'Ollama (OpenAI-compatible /v1)',
         healthPath: '/',
         logprobsFormat: 'none',
         namedToolChoice: 'unknown',
         streamingToolCalls: 'unknown',
-        quirks: ['`response_format` accepted and ignored (ollama #17933)', 'a ROCm build leaked one request’s state into the next (ollama #17847)', 'logprobs are not returned by older releases'],
+        quirks: [
+          '`response_format` accepted and ignored (ollama #17933)',
+          'a ROCm build leaked one request’s state into the next (ollama #17847)',
+          'logprobs are not returned by older releases',
+          'the context is not stated over /v1 and longer prompts are silently truncated; the default num_ctx was 2048, later 4096 or more by VRAM (docs.ollama.com context-length)',
+        ],
+        contextFrom: 'not stated over /v1: the preset assumes 2048; set maxPromptTokens to what OLLAMA_CONTEXT_LENGTH gives',
+        defaultContextSize: 2048,
       },
       {
         name: 'ovms',
+        metricsPath: '/metrics',
         title: 'OpenVINO Model Server',
         healthPath: '/v2/health/ready',
         logprobsFormat: 'openai',
@@ -104,6 +136,7 @@ export const PRESETS: ReadonlyMap<string, ServerPreset> = new Map(
       },
       {
         name: 'mlx-lm',
+        metricsPath: null,
         title: 'MLX-LM server (mlx_lm.server)',
         healthPath: '/health',
         topLogprobsCap: 10,
@@ -114,6 +147,7 @@ export const PRESETS: ReadonlyMap<string, ServerPreset> = new Map(
       },
       {
         name: 'lmstudio',
+        metricsPath: null,
         title: 'LM Studio',
         healthPath: '/v1/models',
         logprobsFormat: 'none',
@@ -128,4 +162,9 @@ export const PRESETS: ReadonlyMap<string, ServerPreset> = new Map(
 /** The preset a backend names, if any; one lookup so every caller reads presets the same way. */
 export function presetOf(backend: { preset?: string }): ServerPreset | undefined {
   return backend.preset ? PRESETS.get(backend.preset) : undefined;
+}
+
+/** The context to assume where the server states none: the preset's default, unless the config sets maxPromptTokens, which knows better. */
+export function assumedContextSize(backend: { preset?: string; maxPromptTokens?: number }): number | undefined {
+  return backend.maxPromptTokens === undefined ? presetOf(backend)?.defaultContextSize : undefined;
 }

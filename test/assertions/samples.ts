@@ -1,6 +1,6 @@
 // Small builders for comparator tests: a Sample, a TokenStep and a Case with only what a test sets.
 import type { CompareInput } from '../../src/assertions/comparator.ts';
-import type { Case, CheckSpec, Sample, TokenStep, Tolerance, TopLogprob, ToolCall } from '../../src/core/types.ts';
+import type { BackendIdentity, Case, CheckSpec, GoldenProvenance, Sample, TokenStep, Tolerance, TopLogprob, ToolCall } from '../../src/core/types.ts';
 
 export function sample(overrides: Partial<Sample> = {}): Sample {
   return {
@@ -52,6 +52,8 @@ export function input(fields: {
   tolerance?: Tolerance;
   spec?: CheckSpec;
   testCase?: Case;
+  identity?: BackendIdentity;
+  goldenProvenance?: GoldenProvenance;
 }): CompareInput {
   return {
     sample: fields.sample,
@@ -60,5 +62,12 @@ export function input(fields: {
     tolerance: fields.tolerance ?? TOL,
     spec: fields.spec ?? { kind: 'greedy-divergence' },
     testCase: fields.testCase ?? chatCase(),
+    identity: fields.identity,
+    goldenProvenance: fields.goldenProvenance,
   };
+}
+
+/** Golden's provenance as `conform record` writes it, with the identity fields a test sets. */
+export function provenance(identity: BackendIdentity = {}, extra: Partial<GoldenProvenance> = {}): GoldenProvenance {
+  return { backend: 'cpu', identity, modelSha256: identity.modelSha256, conformVersion: '0.1.0', recordedAt: '2026-11-28T18:51:06.080Z', ...extra };
 }

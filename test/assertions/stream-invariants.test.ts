@@ -163,10 +163,10 @@ describe('stream-invariants: table', () => {
     expect(check(streamed(HELLO), withLogprobs, { kind: 'stream-invariants', allowDeviations: 'stream-ignored' }).status).toBe('error');
   });
 
-  it('an error inside a 200 stream never reaches the check: evaluateSample errors the protocol-error sample', () => {
+  it('an error inside a 200 stream never reaches the check: evaluateSample fails the protocol-error sample', () => {
     const s = streamed(HELLO, { kind: 'protocol-error', error: { message: 'stream carried an error object' } });
     const verdicts = evaluateSample({ testCase: withLogprobs, sample: s, sameBackendAsReference: true, tolerance: TOL });
-    expect(verdicts).toEqual([{ check: 'sample', status: 'error', measured: 'protocol-error', message: 'protocol-error: stream carried an error object' }]);
+    expect(verdicts).toEqual([{ check: 'sample', status: 'fail', measured: 'protocol-error', message: 'protocol-error: stream carried an error object; the response broke the OpenAI protocol: the backend is at fault, not the infrastructure' }]);
   });
 
   it('recognizes the runner’s stream deviations', () => {

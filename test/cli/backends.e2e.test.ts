@@ -18,9 +18,12 @@ const baseUrlProject = (name: string, baseUrl: string) =>
 
 describe('conform backends', () => {
   it("probes a recorded llama.cpp b4748 server and shows its real quirks with the server's own messages", async () => {
-    // In probe order: identity, logprobs, tools required, named tool_choice, streamed tools, json_schema.
+    // In probe order: identity (/v1/models, then /props, which was not recorded: a 404), logprobs, tools required,
+    // named tool_choice, streamed tools, json_schema.
     const names = ['models', 'chat-logprobs', 'chat-tools-required', 'chat-tools-named', 'chat-tools-required-stream', 'chat-json-schema'];
-    server = await startReplayServer(names.map((name) => ({ bytes: loadRecordedExchange('cpu', name).wire })));
+    const steps = names.map((name) => ({ bytes: loadRecordedExchange('cpu', name).wire }));
+    steps.splice(1, 0, { bytes: new Uint8Array(Buffer.from('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n')) });
+    server = await startReplayServer(steps);
     const result = await conform(['backends', '--json'], { cwd: baseUrlProject('llamacpp', server.baseUrl) });
     expect(result.exitCode, result.stderr).toBe(0);
     const [probe] = JSON.parse(result.stdout) as BackendProbe[];
@@ -32,7 +35,7 @@ describe('conform backends', () => {
       streamedTools: 'no: HTTP 500 Cannot use tools with stream',
       jsonSchema: 'no: response_format json_schema: the answer is not JSON', // the recorded answer ran out of tokens mid-string
     });
-    expect(server.requests.map((r) => r.path)).toEqual(['/v1/models', ...Array(5).fill('/v1/chat/completions')]);
+    expect(server.requests.map((r) => r.path)).toEqual(['/v1/models', '/props', ...Array(5).fill('/v1/chat/completions')]);
   });
 
   it('says "unreachable: connection refused" for a stopped server, probes nothing more, and exits 3', async () => {

@@ -168,6 +168,9 @@ describe('conform badge', () => {
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toContain('release unknown');
     expectShieldsEndpoint(join(project, 'site', 'badges', 'cpu.json'), 'conform cpu', 'passing', 'green');
+    const table = readFileSync(join(project, 'site', 'badges', 'last-passing.md'), 'utf8');
+    expect(table).toContain('| cpu | ![cpu](cpu.svg) | no tagged release yet | — | passing (untagged, ');
+    expect(table).not.toMatch(/\| unknown \|/);
     checkXml(readFileSync(join(project, 'site', 'badges', 'cpu.svg'), 'utf8'));
   });
 

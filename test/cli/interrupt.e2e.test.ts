@@ -34,3 +34,37 @@ describe('Ctrl-C during a run', () => {
     expect(readFileSync(join(runDir, 'logs', 'slow.log'), 'utf8')).toContain('SIGTERM received');
   }, 60_000);
 });
+
+describe('conform killed with SIGKILL during a run', () => {
+  it('leaves no conform serve behind: the engine notices its parent is gone and exits', async () => {
+    const project = makeProject(['suites', 'golden']);
+    const child = conform(['run', '--backend', 'cpu', '--suite', 'long-context'], { cwd: project });
+    // Wait until the engine is up and answering: its log says so.
+    let log = '';
+    for (let i = 0; i < 600 && !log.includes('ready in'); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      try {
+        const { readdirSync } = await import('node:fs');
+        const runs = readdirSync(join(project, 'reports'));
+        log = readFileSync(join(project, 'reports', runs[0]!, 'logs', 'cpu.log'), 'utf8');
+      } catch {
+        // not there yet
+      }
+    }
+    expect(log).toContain('ready in');
+    const enginePid = Number(/pid (\d+)/.exec(log)?.[1]);
+    expect(enginePid).toBeGreaterThan(0);
+    child.kill('SIGKILL');
+    await child;
+    let alive = true;
+    for (let i = 0; i < 100 && alive; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      try {
+        process.kill(enginePid, 0);
+      } catch {
+        alive = false;
+      }
+    }
+    expect(alive, `conform serve (pid ${enginePid}) outlived the run that launched it`).toBe(false);
+  }, 120_000);
+});

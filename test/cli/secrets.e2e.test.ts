@@ -20,6 +20,9 @@ describe('API keys', () => {
       'cases:',
       '  - { id: ok, messages: [{ role: user, content: hello }], checks: [{ kind: exact }] }',
       '  - { id: refused, messages: [{ role: user, content: please fail }], checks: [{ kind: exact }] }',
+      '  - { id: streamed, messages: [{ role: user, content: hello }], params: { stream: true, logprobs: true, top_logprobs: 2 }, checks: [{ kind: exact }] }',
+      // Cut after 6 tokens: the answer stops inside the key, leaving its first characters at the very end.
+      '  - { id: cut, messages: [{ role: user, content: hello }], params: { stream: true, logprobs: true, top_logprobs: 2, max_tokens: 6 }, checks: [{ kind: exact }] }',
     ].join('\n');
     const project = makeProject([], {
       'conform.config.yaml': `backends: [{ name: echo, class: gpu, model: m, apiKeyEnv: ECHO_API_KEY, launch: { command: "${process.execPath}", args: ["${server}", "{port}"] } }]\nsuites: ["suites/*.yaml"]\nreference: echo\n`,
@@ -38,5 +41,36 @@ describe('API keys', () => {
     const written = filesUnder(project).filter((f) => !f.endsWith('.yaml'));
     expect(written.some((f) => f.endsWith('samples.jsonl'))).toBe(true);
     for (const file of written) expect(readFileSync(file, 'utf8'), file).not.toContain(key);
+
+    // Streamed, the server spread the key over tokens of 3 characters: no token, no alternative and no run
+    // of tokens may still hold 3 characters of it in a row.
+    const pieces = Array.from({ length: key.length - 2 }, (_, i) => key.slice(i, i + 3));
+    const samples = written
+      .filter((f) => f.endsWith('.json') || f.endsWith('.jsonl'))
+      .flatMap((f) => (f.endsWith('.jsonl') ? readFileSync(f, 'utf8').split('\n').filter(Boolean) : [readFileSync(f, 'utf8')]).map((text) => JSON.parse(text) as unknown))
+      .flatMap(function collect(v: unknown): Array<{ tokens: Array<{ token: string; top: Array<{ token: string }> }> }> {
+        if (Array.isArray(v)) return v.flatMap(collect);
+        if (v === null || typeof v !== 'object') return [];
+        const o = v as Record<string, unknown>;
+        return [...(Array.isArray(o.tokens) && o.tokens.length ? [o as never] : []), ...Object.values(o).flatMap(collect)];
+      });
+    expect(samples.length).toBeGreaterThanOrEqual(4); // streamed and cut, in the golden file, the journal and summary.json
+    for (const { tokens } of samples) {
+      const strings = tokens.flatMap((t) => [t.token, ...t.top.map((a) => a.token)]);
+      for (const piece of pieces) expect(strings.filter((s) => s.includes(piece)), piece).toEqual([]);
+      const joined = tokens.map((t) => t.token).join('');
+      for (const piece of pieces) expect(joined, piece).not.toContain(piece);
+      expect(joined).toContain('[REDACTED]');
+    }
+
+    // The server printed its key to its log, split across two writes; the log keeps neither half.
+    const logs = written.filter((f) => f.endsWith('.log'));
+    expect(logs.length).toBeGreaterThan(0);
+    for (const log of logs) {
+      const text = readFileSync(log, 'utf8');
+      expect(text).toContain('starting with ECHO_API_KEY=[REDACTED]');
+      expect(text).not.toContain(key.slice(0, 7));
+      expect(text).not.toContain(key.slice(7));
+    }
   }, 60_000);
 });

@@ -29,11 +29,17 @@ const EVERY_BACKEND_FIELD = {
   requestTimeoutMs: 120_000,
   connectTimeoutMs: 10_000,
   firstByteTimeoutMs: 60_000,
+  firstTokenTimeoutMs: 90_000,
   idleTimeoutMs: 30_000,
+  maxResponseBytes: 8 * 1024 * 1024,
   maxRetries: 3,
   preset: 'llama-cpp',
   maxPromptTokens: 8192,
   tolerance: { topK: 5, divergenceLogprobGap: 0.25, prefixLogprobDelta: 0.1 },
+  cost: { perHour: 2.5, currency: 'USD', note: 'example price' },
+  power: { source: 'rapl', pue: 1.2, pricePerKWh: 0.3 },
+  metrics: { url: 'http://127.0.0.1:8080/metrics', intervalMs: 250 },
+  labels: { region: 'eu-west' },
 };
 const EVERY_VARIANT_FIELD = {
   name: 'fa-off',

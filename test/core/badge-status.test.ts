@@ -85,6 +85,16 @@ describe('updateBadgeHistory', () => {
     expect(h.backends.cpu!.recent.map((e) => e.release)).toEqual(['v2.0.0', 'v1.0.0']);
   });
 
+  it('an untagged run (release unknown) is listed but never becomes the last passing release', () => {
+    let h = add(undefined, 'passing', 'unknown', 1);
+    expect(h.backends.cpu!.lastPassing).toBeNull();
+    expect(lastPassingMarkdown(h)).toContain('| cpu | ![cpu](cpu.svg) | no tagged release yet | — | passing (untagged, 2026-01-01) |');
+    h = add(h, 'passing', 'v1.0.0', 2);
+    h = add(h, 'passing', 'unknown', 3);
+    expect(h.backends.cpu!.lastPassing).toEqual({ release: 'v1.0.0', date: day(2), runId: 'run-2' });
+    expect(lastPassingMarkdown(h)).not.toMatch(/\| unknown \|/);
+  });
+
   it('keeps backends this run did not badge', () => {
     const h = updateBadgeHistory(add(undefined, 'passing', 'v1', 1), [{ backend: 'vulkan', status: 'failing', counts: counts({}) }], { release: 'v2', date: day(2), runId: 'r2' });
     expect(Object.keys(h.backends)).toEqual(['cpu', 'vulkan']);

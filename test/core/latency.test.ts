@@ -240,6 +240,39 @@ describe('ITL per token', () => {
     expect(l.itlPerTokenMs).toEqual([15, 15, 15]);
   });
 
+  it('uses each chunk’s own token count: 16 tokens in chunks of 3 give the true per-token ITL', () => {
+    // A decoder at 3.43 ms per token that sends its first token alone, then five chunks of three, each with its
+    // tokens' logprobs. An even spread reads 16 / 6 = 2.67 tokens per chunk, and 3.86 ms per token.
+    const perToken = 3.43;
+    const sizes = [1, 3, 3, 3, 3, 3];
+    const acc = createStreamAccumulator('chat');
+    let at = 40;
+    let n = 0;
+    for (const size of sizes) {
+      at += size * perToken;
+      const content = Array.from({ length: size }, () => ({ token: `t${n}`, id: n++, logprob: -0.5, top_logprobs: [] }));
+      acc.onData(JSON.stringify({ choices: [{ index: 0, delta: { content: content.map((c) => c.token).join('') }, logprobs: { content } }] }), at);
+    }
+    acc.onData(JSON.stringify({ choices: [], usage: { prompt_tokens: 4, completion_tokens: 16 } }), at);
+    acc.onData('[DONE]', at);
+    const streamed = { ...acc.finish(at + 1), kind: 'ok' as const };
+    expect(streamed.timings.chunkTokens).toEqual(sizes);
+    const l = sampleLatency(sample(streamed));
+    expect(l.tokensPerChunkSource).toBe('chunk-logprobs');
+    expect(l.itlPerTokenMs).toHaveLength(5);
+    for (const gap of l.itlPerTokenMs) expect(gap).toBeCloseTo(perToken, 9);
+    // The even spread, for comparison, is what conform reported before it read each chunk's count.
+    const spread = sampleLatency(sample({ ...streamed, tokens: [], timings: { ...streamed.timings, chunkTokens: undefined } }));
+    expect(spread.tokensPerChunkSource).toBe('even-spread');
+    expect(spread.itlPerTokenMs[0]).toBeCloseTo((3 * perToken) / (16 / 6), 9);
+  });
+
+  it('falls back to the even spread when a chunk’s count is unknown', () => {
+    const l = sampleLatency(sample({ usage: { promptTokens: 1, completionTokens: 12 } }, { ...packed, chunkTokens: [3, 3, 3] }));
+    expect(l.tokensPerChunkSource).toBe('even-spread');
+    expect(l.itlPerTokenMs).toEqual([10, 10, 10]);
+  });
+
   it('is not given when no token count is known', () => {
     const l = sampleLatency(sample({}, packed));
     expect(l.itlMs).toEqual([30, 30, 30]);

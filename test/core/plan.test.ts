@@ -145,8 +145,10 @@ describe('caseStatus', () => {
     [['pass', 'fail', 'skip'], 'fail'],
     [['error'], 'error'],
     [['pass', 'error'], 'error'],
-    [['fail', 'error'], 'error'],
-    [['skip', 'fail', 'pass', 'error'], 'error'],
+    // A failure is never hidden behind an error of the same case (a missing golden beside a failed tool-call).
+    [['fail', 'error'], 'fail'],
+    [['skip', 'fail', 'pass', 'error'], 'fail'],
+    [['skip', 'pass', 'error'], 'error'],
   ])('%j → %s', (statuses, expected) => {
     expect(caseStatus(statuses.map(v))).toBe(expected);
   });

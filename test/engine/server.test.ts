@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureFixtureModel } from '../../src/engine/fixture-model/ensure-fixture-model.ts';
 import { createLlamaEngine, type LlamaEngine } from '../../src/engine/llama-engine.ts';
 import { createEngineServer } from '../../src/engine/server.ts';
+import { probeIdentity } from '../../src/runners/probe-identity.ts';
 
 // Response bodies are checked field by field below; a loose type keeps that readable.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -177,6 +178,14 @@ describe('health and models', () => {
       context_size: CONTEXT_SIZE,
     });
     expect(model.meta.device.length).toBeGreaterThan(0);
+  });
+
+  it('reports the weights as llama-server does, so probeIdentity fingerprints the model', async () => {
+    const { body } = await get('/v1/models');
+    // llama-server (b1-80fb11a) reports exactly these for the same GGUF (PEER-NOTES.md; test/peer compares them live).
+    expect(body.data[0].meta).toMatchObject({ n_vocab: 900, n_ctx: CONTEXT_SIZE, n_ctx_train: 32768, n_embd: 64, n_params: 222016, size: 888064 });
+    const identity = await probeIdentity(`${base}/v1`);
+    expect(identity).toMatchObject({ contextSize: CONTEXT_SIZE, modelFingerprint: { vocabSize: 900, parameters: 222016, embeddingWidth: 64, trainedContext: 32768, bytes: 888064 } });
   });
 });
 

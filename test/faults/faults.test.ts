@@ -5,6 +5,7 @@ import { FAULTS } from '../../src/faults/catalog.ts';
 import { judgeSample } from '../../src/run/judge.ts';
 import type { GoldenFile, Sample, Suite } from '../../src/core/types.ts';
 import { loadSuites } from '../../src/suites/load-suites.ts';
+import { asRecordedNow } from './recorded-now.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const suites: Suite[] = loadSuites(['suites/*.yaml'], root);
@@ -19,7 +20,7 @@ function judgeBoth(fault: string, suite: string, caseId: string, backend = vulka
   const index = s.cases.findIndex((c) => c.id === caseId);
   const testCase = s.cases[index]!;
   const siblings = new Map<string, Sample>(s.cases.slice(0, index).map((c) => [c.id, g.samples[c.id]!]));
-  const clean = g.samples[caseId]!;
+  const clean = asRecordedNow(g.samples[caseId]!, testCase);
   const previous = index > 0 ? g.samples[s.cases[index - 1]!.id] : undefined;
   const def = FAULTS.get(fault)!;
   expect(def.applies(testCase)).toBe(true);
@@ -48,6 +49,13 @@ describe('must-catch faults on golden samples', () => {
     ['usage-wrong', 'smoke', 'completion-stream', 'stream-invariants'],
     ['output-leak', 'smoke', 'chat-system-prompt', 'greedy-divergence'],
     ['concurrent-nondeterminism', 'determinism', 'concurrent-8', 'determinism'],
+    ['seed-dropped', 'smoke', 'chat-seeded-sampling', 'seed'],
+    ['text-not-tokens', 'smoke', 'chat-multi-turn', 'text-matches-tokens'],
+    ['text-not-tokens', 'function-calling', 'named-time', 'text-matches-tokens'],
+    ['reasoning-moved', 'smoke', 'chat-hello', 'reasoning-split'],
+    ['max-tokens-ignored', 'smoke', 'chat-unicode', 'max-tokens'],
+    ['max-tokens-ignored', 'smoke', 'tool-call-named', 'max-tokens'],
+    ['prompt-truncated', 'long-context', 'ctx-4k', 'prompt-tokens'],
   ];
   it.each(cases)('%s on %s/%s is caught by %s', (fault, suite, caseId, check, backend) => {
     const { before, after } = judgeBoth(fault, suite, caseId, backend);

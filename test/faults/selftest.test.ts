@@ -5,6 +5,7 @@ import { FAULTS } from '../../src/faults/catalog.ts';
 import { calibrate, runSelftest } from '../../src/faults/selftest.ts';
 import type { CaseResult, GoldenFile, RunSummary, Suite } from '../../src/core/types.ts';
 import { loadSuites } from '../../src/suites/load-suites.ts';
+import { asRecordedNow } from './recorded-now.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const suites: Suite[] = loadSuites(['suites/*.yaml'], root);
@@ -17,7 +18,7 @@ function goldenRun(): RunSummary {
     for (const c of suite.cases)
       for (const backend of ['cpu', 'vulkan']) {
         const sample = goldens.get(suite.name)!.samples[c.id];
-        if (sample) results.push({ id: `${backend}/${suite.name}/${c.id}`, backend, suite: suite.name, caseId: c.id, status: 'pass', sample: structuredClone(sample), verdicts: [] });
+        if (sample) results.push({ id: `${backend}/${suite.name}/${c.id}`, backend, suite: suite.name, caseId: c.id, status: 'pass', sample: asRecordedNow(structuredClone(sample), c), verdicts: [] });
       }
   const empty = { pass: 0, fail: 0, error: 0, skip: 0 };
   return {
@@ -58,9 +59,13 @@ describe('selftest over the real golden files', () => {
     expect(smoke.flips).toContainEqual(expect.objectContaining({ backend: 'vulkan', caseId: 'vulkan:chat-hello', check: 'greedy-divergence', from: 'pass', to: 'fail' }));
   });
 
-  it('flags neither must-pass fault, and the near-tie flip is exercised', () => {
-    for (const name of ['near-tie-flip', 'logprob-noise-small']) for (const cell of cells(name)) expect(cell.status, `${name} ${cell.suite} ${cell.uncaught}`).toBe('passed');
-    expect(cells('near-tie-flip').reduce((n, c) => n + c.perturbed.length, 0)).toBeGreaterThan(0);
+  it('flags no must-pass fault, and each is exercised', () => {
+    const mustPass = [...FAULTS.values()].filter((f) => f.kind === 'must-pass').map((f) => f.name);
+    expect(mustPass).toEqual(['near-tie-flip', 'rank-swap-flip', 'forced-token-raw-logprob', 'logprob-noise-small']);
+    for (const name of mustPass) {
+      for (const cell of cells(name)) expect(cell.status, `${name} ${cell.suite} ${cell.uncaught}`).toBe('passed');
+      expect(cells(name).reduce((n, c) => n + c.perturbed.length, 0), name).toBeGreaterThan(0);
+    }
   });
 
   it('judges TTFT inflation through the gate latency test, on all suites at once', () => {

@@ -27,6 +27,18 @@ describe('classifyRecording', () => {
     expect(classifyRecording(result('a', { sample: s }))).toEqual({ kind: 'sample', sample: s });
   });
 
+  it('records an answer that fails a check needing no golden as unsupported, and ignores timing checks', () => {
+    const s = sample({ text: 'plain text, no tool call' });
+    const ignored = { check: 'tool-call', status: 'fail' as const, message: 'no tool call in the answer (finish_reason length); tool_choice named get_time, so the server ignored it' };
+    const judged = (verdicts: CaseResult['verdicts']): CaseResult => ({ ...result('a', { sample: s }), status: 'fail', verdicts });
+    expect(classifyRecording(judged([{ check: 'exact', status: 'skip', message: 'no golden' }, ignored]))).toEqual({
+      kind: 'unsupported',
+      reason: 'answered, but failed its own tool-call check: no tool call in the answer (finish_reason length); tool_choice named get_time, so the server ignored it',
+    });
+    const slow = { check: 'latency-slo', status: 'fail' as const, message: 'TTFT p99 over budget' };
+    expect(classifyRecording(judged([slow]))).toEqual({ kind: 'sample', sample: s });
+  });
+
   it("records a refused request as unsupported, keeping the server's own message", () => {
     expect(classifyRecording(result('a', { sample: failed('http-error', 'logprobs is not supported with tools + stream', 400) }))).toEqual({
       kind: 'unsupported',

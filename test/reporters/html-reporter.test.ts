@@ -48,6 +48,21 @@ describe('html report: the model', () => {
     expect(later.notes.join(' ')).toContain('re-recorded after this run');
   });
 
+  it('colours a count pill by its status only when the count is not zero', () => {
+    const summary = fixtureSummary();
+    const clean = { ...summary, totals: { pass: 3, fail: 0, error: 0, skip: 1 } };
+    expect(buildReportModel(clean).totalPills).toEqual([
+      { cls: 'pass', text: '3 passed' },
+      { cls: 'empty', text: '0 failed' },
+      { cls: 'empty', text: '0 errors' },
+      { cls: 'skip', text: '1 skipped' },
+    ]);
+    const html = renderHtmlReport(clean);
+    expect(html).toContain('<span class="pill empty">0 failed</span>');
+    expect(html).not.toMatch(/class="pill fail">0 failed/);
+    expect(renderHtmlReport(summary)).toMatch(new RegExp(`class="pill fail">${summary.totals.fail} failed`));
+  });
+
   it('renders the same bytes for runs that differ only in volatile fields', () => {
     const other = fixtureSummary();
     other.runId = '20991231T235959Z-ffffff';

@@ -120,7 +120,8 @@ describe('createStreamAccumulator: content, reasoning, usage, timing', () => {
       '[DONE]',
     ]);
     expect(r.timings.chunkMs).toEqual([10]);
-    expect(r.tokens).toEqual([{ token: '\ufffd', logprob: -1, top: [] }]);
+    expect(r.tokens).toEqual([{ token: '\ufffd', logprob: -1, bytes: [0xd0], top: [] }]);
+    expect(r.timings.chunkTokens).toEqual([1]);
   });
 });
 
@@ -218,5 +219,33 @@ describe('normalizeCompletion', () => {
   it('joins content sent as parts and notes it', () => {
     const r = normalizeCompletion({ choices: [{ index: 0, message: { content: [{ type: 'text', text: 'a' }, { type: 'text', text: 'b' }] } }] }, 'chat');
     expect(r).toMatchObject({ text: 'ab', deviations: ['content-not-string'] });
+  });
+});
+
+describe('tokens per chunk and token bytes', () => {
+  const lp = (tokens: string[]) => ({ logprobs: { content: tokens.map((token) => ({ token, logprob: -1, bytes: [...Buffer.from(token)], top_logprobs: [] })) } });
+
+  it('counts each content chunk’s tokens from its logprobs', () => {
+    const r = stream('chat', [chunk({ role: 'assistant', content: '' }), chunk({ content: 'abc' }, lp(['a', 'b', 'c'])), chunk({ content: 'd' }, lp(['d'])), chunk({}, { finish_reason: 'length' }), '[DONE]']);
+    expect(r.timings.chunkMs).toEqual([20, 30]);
+    expect(r.timings.chunkTokens).toEqual([3, 1]);
+  });
+
+  it('leaves the counts out when any content chunk carried no logprobs', () => {
+    const r = stream('chat', [chunk({ content: 'abc' }, lp(['a', 'b', 'c'])), chunk({ content: 'd' }), '[DONE]']);
+    expect(r.timings.chunkMs).toHaveLength(2);
+    expect(r.timings.chunkTokens).toBeUndefined();
+  });
+
+  it('keeps a token’s bytes, which may hold half a character, and flags bytes that are not bytes', () => {
+    const half = normalizeCompletion(
+      { choices: [{ index: 0, finish_reason: 'length', message: { role: 'assistant', content: 'é' }, logprobs: { content: [{ token: '\ufffd', logprob: -1, bytes: [0xc3], top_logprobs: [] }, { token: '\ufffd', logprob: -1, bytes: [0xa9], top_logprobs: [] }] } }] },
+      'chat',
+    );
+    expect(half.tokens.map((t) => t.bytes)).toEqual([[0xc3], [0xa9]]);
+    expect(Buffer.from(half.tokens.flatMap((t) => t.bytes!)).toString('utf8')).toBe('é');
+    const bad = normalizeCompletion({ choices: [{ index: 0, message: { role: 'assistant', content: 'x' }, logprobs: { content: [{ token: 'x', logprob: -1, bytes: [300], top_logprobs: [] }] } }] }, 'chat');
+    expect(bad.tokens[0]!.bytes).toBeUndefined();
+    expect(bad.deviations).toContain('logprob-bytes-malformed');
   });
 });

@@ -45,6 +45,22 @@ describe('requests', () => {
     expect(JSON.parse(req!.body)).toEqual({ model: 'tiny', prompt: 'Once upon a time', max_tokens: 8, logprobs: 3, stream: true, stream_options: { include_usage: true } });
   });
 
+  it('never sends top_logprobs without logprobs: true, and records nothing for leaving it out', async () => {
+    // smoke/chat-seeded-sampling turns logprobs off but inherits the suite's top_logprobs 10; llama-server answers that with 400.
+    const sample = await runAgainst([{ bytes: okJson }], { ...chatCase, params: { ...chatCase.params, logprobs: false, top_logprobs: 10 } }, { topLogprobsCap: 5 });
+    expect(JSON.parse(server!.requests[0]!.body)).toEqual({ model: 'tiny', messages: chatCase.messages, max_tokens: 4, temperature: 0, logprobs: false });
+    expect(sample.deviations).toEqual([]);
+    await server!.close();
+    await runAgainst([{ bytes: okJson }], { ...chatCase, params: { ...chatCase.params, top_logprobs: 10 } });
+    expect(JSON.parse(server!.requests[0]!.body)).not.toHaveProperty('top_logprobs');
+  });
+
+  it('still sends and caps top_logprobs when logprobs are asked for', async () => {
+    const sample = await runAgainst([{ bytes: okJson }], { ...chatCase, params: { ...chatCase.params, logprobs: true, top_logprobs: 10 } }, { topLogprobsCap: 5 });
+    expect(JSON.parse(server!.requests[0]!.body)).toMatchObject({ logprobs: true, top_logprobs: 5 });
+    expect(sample.deviations).toEqual(['top-logprobs-capped:10->5']);
+  });
+
   it('notes a server that answers a stream request in one piece', async () => {
     const sample = await runAgainst([{ bytes: okJson }], streamCase);
     expect(sample).toMatchObject({ kind: 'ok', text: 'Hello', streamed: true, deviations: ['stream-ignored'] });
@@ -160,6 +176,13 @@ describe('broken answers', () => {
     expect(sample.error!.message).toContain('connection lost mid-answer from replay');
   });
 
+  it('does not call a connection dropped right after the headers "mid-answer"', async () => {
+    const head = Buffer.from('HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n');
+    const sample = await runAgainst([{ bytes: new Uint8Array(head), then: 'reset' }], streamCase);
+    expect(sample.kind).toBe('crash');
+    expect(sample.error!.message).toContain('connection lost after the headers, before any body, from replay');
+  });
+
   it('reports a non-JSON 200 body as a protocol error', async () => {
     const sample = await runAgainst([{ bytes: buildResponse(200, { 'Content-Type': 'text/html' }, '<html>oops</html>') }]);
     expect(sample).toMatchObject({ kind: 'protocol-error', error: { message: 'response body is not JSON: <html>oops</html>' } });
@@ -195,6 +218,39 @@ describe('timeouts and aborts', () => {
     const sample = await runAgainst([{ bytes: bytes.subarray(0, Buffer.from(bytes).indexOf('"lo"')), then: 'hang' }], streamCase, { requestTimeoutMs: 5_000, idleTimeoutMs: 100 });
     expect(sample).toMatchObject({ kind: 'timeout', text: 'Hel', error: { code: 'idle-timeout' } });
     expect(sample.timings.endMs).toBeLessThan(2_000);
+  });
+
+  it('waits out a prefill longer than the silence limit: before the first token, only the first-token limit counts', async () => {
+    const role = JSON.stringify({ choices: [{ index: 0, delta: { role: 'assistant', content: '' } }] });
+    const bytes = sse([role, delta('Hi'), delta('', 'stop')]);
+    // Headers and the role chunk at once, then 1.5 s of "prefill", fifteen times the silence limit (undici's own
+    // body timer, which conform used before, ticks coarsely: it let 0.4 s pass, but called 1.5 s "silent mid-answer").
+    const at = Buffer.from(bytes).indexOf('data: {"choices":[{"index":0,"delta":{"content":"Hi"');
+    const sample = await runAgainst([{ bytes, splitAt: [at - 8], delayMs: 1_500 }], streamCase, { idleTimeoutMs: 100 });
+    expect(sample).toMatchObject({ kind: 'ok', text: 'Hi' });
+    expect(sample.timings.firstTokenMs).toBeGreaterThanOrEqual(1_450);
+  });
+
+  it('names the whole-request limit and how to raise it', async () => {
+    const sample = await runAgainst([{ action: 'hang' }], chatCase, { requestTimeoutMs: 150 });
+    expect(sample.error).toEqual({ code: 'total-timeout', message: `replay did not finish answering ${server!.baseUrl}/chat/completions within 150 ms (the whole-request limit; raise requestTimeoutMs)` });
+  });
+
+  it('gives a long prompt a longer first-token limit, and longer still once the backend has shown a slow prefill', async () => {
+    const prompt = (bytes: number): Case => ({ ...streamCase, messages: [{ role: 'user', content: 'x'.repeat(bytes) }] });
+    const role = JSON.stringify({ choices: [{ index: 0, delta: { role: 'assistant', content: '' } }] });
+    const bytes = sse([role, delta('Hi'), delta('', 'stop')]);
+    const at = Buffer.from(bytes).indexOf('data: {"choices":[{"index":0,"delta":{"content":"Hi"');
+    server = await startReplayServer([{ bytes, splitAt: [at - 8], delayMs: 300 }]);
+    const runner = createOpenAiHttpRunner({ backend: 'replay', baseUrl: server.baseUrl, model: 'tiny', backendClass: 'cpu' });
+    const before = runner.timeoutsFor(prompt(40_000)).firstTokenMs;
+    expect(before).toBeGreaterThan(runner.timeoutsFor(prompt(40)).firstTokenMs);
+    // 4,000 bytes in 300 ms or more is far slower than cpu's rate; 40,000 may then take up to 100 times as long.
+    expect((await runner.run(prompt(4_000))).kind).toBe('ok');
+    const after = runner.timeoutsFor(prompt(40_000));
+    expect(after.firstTokenMs).toBeGreaterThan(before);
+    expect(after.firstTokenMs).toBeGreaterThanOrEqual(60_000 + 3 * 300 * 100);
+    expect(after.firstTokenBasis).toContain('the slowest prefill this backend has shown');
   });
 
   it('stops when the caller aborts, without throwing', async () => {

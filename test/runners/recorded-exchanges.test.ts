@@ -99,6 +99,7 @@ describe('concrete values from the recordings', () => {
       token: ' осіб',
       logprob: -0.8805454969406128,
       id: 13040,
+      bytes: [...Buffer.from(' осіб', 'utf8')],
       top: [
         { token: ' осіб', logprob: -0.8805454969406128, id: 13040 },
         { token: ' dozen', logprob: -2.1874911785125732, id: 24231 },
@@ -214,11 +215,15 @@ describe('concrete values from the recordings', () => {
     expect(s.tokens.map((t) => t.id)).toEqual(ids);
     expect(s.tokens.every((t) => t.top.length === 3)).toBe(true);
     expect(s.tokens.map((t) => t.token).join('')).toBe(s.text);
+    // Each token's bytes are its text in UTF-8, and each content event held one token.
+    expect(s.tokens.map((t) => Buffer.from(t.bytes!).toString('utf8'))).toEqual(s.tokens.map((t) => t.token));
+    expect(s.timings.chunkTokens).toEqual(new Array(12).fill(1));
     if (dir === 'cpu') {
       expect(s.tokens[11]).toEqual({
         token: ' ору',
         logprob: -1.1434580087661743,
         id: 28659,
+        bytes: [32, 208, 190, 209, 128, 209, 131],
         top: [
           { token: ' ору', logprob: -1.1434580087661743, id: 28659 },
           { token: ' minus', logprob: -3.165816068649292, id: 26134 },

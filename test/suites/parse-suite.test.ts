@@ -26,6 +26,21 @@ function rejection(text: string, file = 'suites/bad.yaml'): ConformError {
   return error;
 }
 
+/** Like rejection, for inputs with several problems: every line names the file, the last may count the rest. */
+function rejectionLines(text: string, file = 'suites/bad.yaml'): string[] {
+  let caught: unknown;
+  try {
+    parseSuite(text, file);
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(ConformError);
+  expect((caught as ConformError).code).toBe('SUITE_INVALID');
+  const lines = (caught as ConformError).message.split('\n');
+  for (const line of lines) expect(line.startsWith(`${file}:`) || line.startsWith('… and ')).toBe(true);
+  return lines;
+}
+
 const HEAD = ['suite: demo', 'description: A demo suite.', 'cases:'];
 
 describe('parseSuite: the real smoke suite', () => {
@@ -191,7 +206,7 @@ describe('parseSuite: errors name the file, line:col and JSON pointer on one lin
   });
 
   it('a document that is not a mapping', () => {
-    expect(rejection('- just\n- a list\n').message).toContain('must be object');
+    expect(rejection('- just\n- a list\n').message).toMatch(/^suites\/bad\.yaml:1:1: the document is a list; a suite is a mapping with suite, description and cases/);
   });
 });
 
@@ -291,5 +306,106 @@ describe('parseSuite: addChecks', () => {
   it('appends to the default checks instead of replacing them', () => {
     const text = ['suite: s', 'description: d', 'defaults:', '  checks: [{ kind: exact }]', 'cases:', '  - id: a', '    messages: [{ role: user, content: x }]', '    addChecks: [{ kind: degeneration }]'].join('\n');
     expect(parseSuite(text, 's.yaml').cases[0]!.checks).toEqual([{ kind: 'exact' }, { kind: 'degeneration' }]);
+  });
+});
+
+describe('parseSuite: hostile and broken input is a located suite error, never a crash', () => {
+  const doc = (...caseLines: string[]) => yaml(...HEAD, ...caseLines);
+
+  it('an alias without an anchor names the alias and where it is', () => {
+    const e = rejection(doc('  - id: a', '    messages: *shared', '    checks: [{ kind: exact }]'));
+    expect(e.message).toBe('suites/bad.yaml:5:15: YAML alias *shared has no anchor &shared before it');
+  });
+
+  it('an alias bomb (billion laughs) stops at the expansion limit, quickly', () => {
+    const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    for (let i = 1; i < 9; i++) levels.push(`${'abcdefghi'[i]}: &${'abcdefghi'[i]} [${Array(9).fill(`*${'abcdefghi'[i - 1]}`).join(',')}]`);
+    const started = performance.now();
+    const e = rejection(yaml(...levels, ...HEAD, '  - id: a', '    messages: [{ role: user, content: hi }]', '    checks: [{ kind: exact }]'));
+    expect(e.message).toMatch(/^suites\/bad\.yaml:2:8: YAML aliases here expand past 10,000 nodes \(an alias bomb\?\)/);
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+
+  it('nesting too deep for the parser, and deep but parseable nesting, are one problem each', () => {
+    expect(rejection(`cases: ${'['.repeat(5_000)}`).message).toMatch(/^suites\/bad\.yaml:1:\d+: YAML syntax: nested too deep to read/);
+    const deep = rejection(yaml(...HEAD, '  - id: a', `    messages: ${'['.repeat(100)}${']'.repeat(100)}`, '    checks: [{ kind: exact }]'));
+    expect(deep.message).toMatch(/^suites\/bad\.yaml:5:\d+: nested more than 64 levels deep/);
+  });
+
+  it('binary junk and lone surrogates', () => {
+    expect(rejection('\u0000\u0001\uffff\ud800abc: [').message).toMatch(/^suites\/bad\.yaml:1:\d+: YAML syntax: /);
+    expect(rejection(Buffer.from([0xff, 0xfe, 0x00, 0x9c, 0x80, 0x0a]).toString('utf8')).message).toMatch(/^suites\/bad\.yaml:1:1: /);
+  });
+
+  it('an empty file says what a suite needs, with an example', () => {
+    expect(rejection('').message).toBe(
+      'suites/bad.yaml:1:1: the file is empty; a suite needs suite, description and cases, for example: suite: demo, description: "Says hello.", cases: [{ id: hello, messages: [{ role: user, content: Hi }], checks: [{ kind: exact }] }]',
+    );
+    expect(rejection('# only a comment\n').message).toMatch(/^suites\/bad\.yaml:1:1: the file is empty/);
+  });
+
+  it('an unclosed quote is reported where it opens, not where the file ends', () => {
+    const lines = rejectionLines(doc('  - id: a', '    messages: [{ role: user, content: "hi }]', '    checks: [{ kind: exact }]', '  - id: b'));
+    expect(lines[0]).toBe('suites/bad.yaml:5:39: YAML syntax: the "-quoted string that starts here is never closed');
+  });
+
+  it('an unquoted {{…}} template, as the README writes it inline, is a clear error and no library warning', () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      const e = rejection(doc('  - id: a', '    endpoint: completion', '    prompt: {{filler words=800 seed=3}}', '    checks: [{ kind: exact }]'));
+      expect(e.message).toBe('suites/bad.yaml:6:13: the unquoted template {{filler words=800 seed=3}} is read by YAML as a mapping; put it in quotes: "{{filler words=800 seed=3}}"');
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).toEqual([]);
+  });
+
+  it('template helpers are bounded, and the error names the file, the line, the case and the helper', () => {
+    const started = performance.now();
+    const e = rejection(doc('  - id: ok', '    messages: [{ role: user, content: hi }]', '    checks: [{ kind: exact }]', '  - id: huge', '    endpoint: completion', "    prompt: '{{filler words=2000000000}}'", '    checks: [{ kind: exact }]'));
+    expect(e.message).toBe('suites/bad.yaml:9:13: /cases/1 {{filler words=2000000000}}: words must be an integer from 1 to 200000');
+    expect(performance.now() - started).toBeLessThan(2_000);
+    const tooMuch = Array.from({ length: 25 }, (_, i) => `{{filler words=200000 seed=${i}}}`).join(' ');
+    expect(rejection(doc('  - id: a', `    messages: [{ role: user, content: '${tooMuch}' }]`, '    checks: [{ kind: exact }]')).message).toMatch(
+      /^suites\/bad\.yaml:5:\d+: \/cases\/0 \{\{filler words=200000 seed=\d+\}\}: the prompt passes 4,194,304 characters, the most one prompt may render to$/,
+    );
+  });
+
+  it('templates that do not render: unknown helpers, blocks, partials, log, bad arguments', () => {
+    const error = (template: string) => rejection(doc('  - id: a', `    messages: [{ role: user, content: '${template}' }]`, '    checks: [{ kind: exact }]')).message.replace(/^suites\/bad\.yaml:5:\d+: /, '');
+    expect(error('{{nope}}')).toMatch(/^\/cases\/0 \{\{nope\}\}: unknown helper "nope"; the helpers are /);
+    expect(error('{{log "hi"}}')).toMatch(/^\/cases\/0 \{\{log "hi"\}\}: unknown helper "log"/);
+    expect(error('{{#each x}}y{{/each}}')).toMatch(/blocks are not supported/);
+    expect(error('{{> p}}')).toMatch(/partials and decorators are not supported/);
+    expect(error('{{filler words=}}')).toMatch(/template syntax error on template line 1, column 16/);
+    expect(error('{{filler words=ten}}')).toMatch(/arguments must be plain numbers or quoted strings/);
+    expect(error('{{filler words=0}}')).toMatch(/words must be an integer from 1 to 200000/);
+    expect(error('{{filler count=3}}')).toMatch(/unknown option "count"/);
+    expect(error('{{needle}}')).toMatch(/needle takes one name in quotes/);
+  });
+
+  it('a template in defaults that does not render is reported once, at defaults', () => {
+    const e = rejection(yaml(...HEAD.slice(0, 2), 'defaults:', "  messages: [{ role: user, content: '{{filler words=-5}}' }]", '  checks: [{ kind: exact }]', 'cases:', '  - id: a', '  - id: b'));
+    expect(e.message).toBe('suites/bad.yaml:4:37: /defaults {{filler words=-5}}: words must be an integer from 1 to 200000');
+  });
+
+  it('thousands of errors: the first 20, then how many more', () => {
+    const cases = Array.from({ length: 2_500 }, (_, i) => `  - { id: c${i}, messages: [{ role: user, content: hi }], checks: [{ kind: nope }] }`);
+    const lines = rejectionLines(yaml(...HEAD, ...cases));
+    expect(lines).toHaveLength(21);
+    expect(lines[0]).toMatch(/^suites\/bad\.yaml:4:\d+: \/cases\/0\/checks\/0\/kind must be equal to one of the allowed values/);
+    expect(lines[19]).toMatch(/^suites\/bad\.yaml:23:\d+: \/cases\/19\/checks\/0\/kind/);
+    expect(lines[20]).toBe('… and 2,480 more in suites/bad.yaml');
+  });
+
+  it('errors of different stages of different cases are all listed', () => {
+    const lines = rejectionLines(doc('  - id: a', "    messages: [{ role: user, content: '{{nope}}' }]", '    checks: [{ kind: exact }]', '  - id: a', '    messages: [{ role: user, content: hi }]', '    checks: [{ kind: exact }]', '  - id: c', '    checks: [{ kind: exact }]'));
+    expect(lines).toEqual([
+      expect.stringMatching(/^suites\/bad\.yaml:5:\d+: \/cases\/0 \{\{nope\}\}: unknown helper/),
+      'suites/bad.yaml:7:5: /cases/1/id "a" is used twice; case ids must be unique in a suite',
+      expect.stringMatching(/^suites\/bad\.yaml:10:5: \/cases\/2 is a chat case without "messages"/),
+    ]);
   });
 });

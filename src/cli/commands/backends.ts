@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { EXIT } from '../../core/errors.ts';
 import type { BackendConfig, BackendIdentity } from '../../core/types.ts';
 import { launchBackend } from '../../launch/launch-backend.ts';
-import { presetOf } from '../../runners/presets.ts';
+import { assumedContextSize, presetOf } from '../../runners/presets.ts';
 import { createOpenAiHttpRunner } from '../../runners/openai-http-runner.ts';
 import { probeIdentity } from '../../runners/probe-identity.ts';
 import { probeFeatures, type FeatureProbe } from '../../run/probe-features.ts';
@@ -55,7 +55,7 @@ async function probeOne(backend: BackendConfig, modelPath: string, apiKey: strin
     stop = outcome.backend.stop;
   }
   try {
-    const identity = await probeIdentity(baseUrl!, apiKey);
+    const identity = await probeIdentity(baseUrl!, apiKey, { signal, defaultContextSize: assumedContextSize(backend) });
     const runner = createOpenAiHttpRunner({ backend: backend.name, baseUrl: baseUrl!, model: backend.model, apiKey, maxRetries: 1, requestTimeoutMs: 60_000 });
     const probed = await probeFeatures(runner, shownBaseUrl(baseUrl!), signal);
     if (!probed.reachable) return { name: backend.name, preset: backend.preset, reachable: false, reason: probed.reason, identity };

@@ -27,7 +27,7 @@ export async function badgeCommand(argv: string[], ctx: CliContext): Promise<num
     true,
   );
   if (values.help) return ctx.out(BADGE_HELP), EXIT.ok;
-  if (positionals.length > 1) throw new ConformError('USAGE', `conform badge: one run folder at most, got ${positionals.length}; merge them first with "conform merge"`);
+  if (positionals.length > 1) throw new ConformError('USAGE', `one run folder at most, got ${positionals.length}; merge them first with "conform merge"`);
   const { config, baseDir } = await loadConfig(ctx.cwd, values.config);
   const run = readRunSummary(positionals[0] ?? newestRunFolder(resolve(baseDir, config.reportsDir)), ctx.cwd);
   // The config schema may carry a release; read it without assuming it does.

@@ -1,13 +1,13 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { execa } from 'execa';
-import { parse as parseYaml } from 'yaml';
 import { loadConfig, type LoadedConfig } from '../../config/load-config.ts';
 import { ConformError, EXIT } from '../../core/errors.ts';
 import { DEFAULT_GATE_POLICY, evaluateGate, validateGatePolicy, type Approval, type Baseline, type GateDecision, type GatePolicy, type LatencyComparison } from '../../core/gate.ts';
 import { parseCommandArgs } from '../args.ts';
 import type { CliContext } from '../context.ts';
 import { readRunSummary, runFolderOrNewest } from '../../record/run-folder.ts';
+import { readPolicyFile } from '../policy-file.ts';
 
 export const GATE_HELP = `conform gate [--baseline <summary.json or run folder>] [<run folder>] [--policy <file.json|yaml>] [--config <file>]
 conform gate --approve [<run folder>] --reason "<why>" [--by <name>] [--baseline-out <file>] [--config <file>]
@@ -16,11 +16,16 @@ Compares a run (default: the newest under reports/) with the approved baseline (
 baselines/baseline.json) and fails on: a case that passed and now fails or errors, a new error,
 a backend or case id missing (a previously passing case now skipped is reported), and a latency
 regression per backend (end-to-end and TTFT: one-sided Mann–Whitney U at alpha AND p90 up by more
-than p90Increase, with at least minSamples on each side). Policy file (JSON or YAML), defaults shown:
+than p90Increase, with at least minSamples on each side), and, when the policy names them, cost per
+1K tokens or joules per output token over a ceiling or grown past an increase (one-sided Wilcoxon
+signed-rank over the requests, at alpha; energy that was not measured is reported, never read as 0).
+Policy file (JSON or YAML), defaults shown:
   alpha: 0.01
   p90Increase: 0.25
   minSamples: 8
   failOnNewSkips: false
+  costPer1k: { max: 0.002, increase: 0.25 }     # optional: a ceiling on cost per 1K tokens, and/or its largest increase
+  joulesPerToken: { max: 0.5, increase: 0.25 }  # optional: the same on joules per output token
   caveats:          # known failures, accepted until they expire
     - { backend: vulkan, suite: smoke, case: chat-unicode, reason: "driver bug #123", expires: "2026-03-31" }
 
@@ -38,17 +43,7 @@ export async function gitLine(args: string[], ctx: CliContext): Promise<string |
 }
 
 /** Reads a gate policy file (JSON or YAML), naming it when it is missing or wrong. */
-export function readPolicy(path: string, cwd: string): GatePolicy {
-  const file = resolve(cwd, path);
-  if (!existsSync(file)) throw new ConformError('USAGE', `--policy ${path}: no such file`);
-  let raw: unknown;
-  try {
-    raw = parseYaml(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new ConformError('CONFIG_INVALID', `${path}: could not be read: ${(error as Error).message.split('\n')[0]}`, { cause: error });
-  }
-  return validateGatePolicy(raw, path);
-}
+export const readPolicy = (path: string, cwd: string): GatePolicy => readPolicyFile(path, cwd, validateGatePolicy);
 
 function latencyLine(c: LatencyComparison): string {
   const what = `${c.backend} ${c.metric === 'e2e' ? 'end-to-end' : 'TTFT'}`;
@@ -67,6 +62,11 @@ function printDecision(decision: GateDecision, currentId: string, baseline: Base
     const p = { ...DEFAULT_GATE_POLICY, ...policy };
     ctx.out(`  latency within policy (α ${p.alpha}, p90 limit +${(p.p90Increase * 100).toFixed(0)} %, at least ${p.minSamples} samples):`);
     for (const c of compared) ctx.out(`    ${latencyLine(c)}`);
+  }
+  const within = decision.telemetry?.filter((c) => c.outcome === 'ok') ?? [];
+  if (within.length) {
+    ctx.out('  cost and energy within policy:');
+    for (const c of within) ctx.out(`    ${c.message}`);
   }
   const failures = decision.reasons.filter((r) => r.severity === 'failure').length;
   const expected = decision.reasons.filter((r) => r.kind === 'expected-failure').length;
@@ -92,7 +92,7 @@ export async function gateCommand(argv: string[], ctx: CliContext): Promise<numb
     true,
   );
   if (values.help) return ctx.out(GATE_HELP), EXIT.ok;
-  if (positionals.length > 1) throw new ConformError('USAGE', `conform gate: one run folder at most, got ${positionals.length}; merge shards first with "conform merge". See "conform gate --help".`);
+  if (positionals.length > 1) throw new ConformError('USAGE', `one run folder at most, got ${positionals.length}; merge shards first with "conform merge". See "conform gate --help".`);
   let loaded: LoadedConfig | undefined;
   const project = async () => (loaded ??= await loadConfig(ctx.cwd, values.config));
 

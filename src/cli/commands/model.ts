@@ -16,7 +16,7 @@ precision, by llama-quantize's recipe for these shapes (default f32, the one gol
 export async function modelCommand(argv: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs('model', argv, { out: { type: 'string' }, weights: { type: 'string', default: 'f32' }, help: { type: 'boolean' } }, true);
   if (values.help || positionals.length === 0) return ctx.out(MODEL_HELP), values.help ? 0 : 2;
-  if (positionals[0] !== 'create') throw new ConformError('USAGE', `conform model ${positionals[0]}: unknown subcommand, expected "create"`);
+  if (positionals[0] !== 'create') throw new ConformError('USAGE', `"${positionals[0]}": unknown subcommand, expected "create"`);
   const weights = values.weights as FixturePrecision;
   if (!FIXTURE_PRECISIONS.includes(weights)) throw new ConformError('USAGE', `--weights "${values.weights}", expected one of ${FIXTURE_PRECISIONS.join(', ')}, for example --weights q8_0`);
   const bytes = buildFixtureModel(weights);

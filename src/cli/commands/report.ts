@@ -5,7 +5,7 @@ import { ConformError, EXIT } from '../../core/errors.ts';
 import { SUMMARY_SCHEMA_VERSION, type GoldenFile, type RunSummary } from '../../core/types.ts';
 import { readGolden } from '../../record/golden-store.ts';
 import { newestRunFolder, readRunSummary } from '../../record/run-folder.ts';
-import { createReporter, isReporterName, REPORTER_NAMES, type ReporterName } from '../../reporters/index.ts';
+import { createReporterSet, isReporterName, REPORTER_NAMES, REPORTER_OUTPUT, type ReporterName } from '../../reporters/index.ts';
 import { parseCommandArgs } from '../args.ts';
 import type { CliContext } from '../context.ts';
 
@@ -16,7 +16,7 @@ that folder, for example after upgrading conform or to get a format the run did 
 Reporters: ${REPORTER_NAMES.join(', ')} (default: junit,markdown,html); --reporter takes a comma-separated
 list and may be repeated. Golden files recorded before the run fill in the golden side of diffs.
 markdown also appends to $GITHUB_STEP_SUMMARY when it is set.
-Exit codes: 0 written, 2 usage error or an unreadable run record.`;
+Exit codes: 0 written, 2 usage error or an unreadable run record, 3 a report could not be written (the others still are).`;
 
 const DEFAULT_REPORTERS: ReporterName[] = ['junit', 'markdown', 'html'];
 
@@ -52,14 +52,16 @@ function goldensFor(summary: RunSummary, goldenDir: string, ctx: CliContext): Ma
 export async function reportCommand(argv: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs('report', argv, { reporter: { type: 'string', multiple: true }, config: { type: 'string' }, help: { type: 'boolean' } }, true);
   if (values.help) return ctx.out(REPORT_HELP), EXIT.ok;
-  if (positionals.length > 1) throw new ConformError('USAGE', `conform report: one run folder at a time, got ${positionals.length}. See "conform report --help".`);
+  if (positionals.length > 1) throw new ConformError('USAGE', `one run folder at a time, got ${positionals.length}. See "conform report --help".`);
   const names = reporterNames(values.reporter);
   const { config, baseDir } = await loadConfig(ctx.cwd, values.config);
-  const { summary, dir } = readRunSummary(positionals[0] ?? newestRunFolder(resolve(baseDir, config.reportsDir)), ctx.cwd);
+  // A run killed before it finished is reported too, from its journal, and marked partial.
+  const { summary, dir } = readRunSummary(positionals[0] ?? newestRunFolder(resolve(baseDir, config.reportsDir)), ctx.cwd, { partial: true });
+  if (summary.partial) ctx.err(`conform report: run ${summary.runId} is partial: ${summary.partial.recorded} of ${summary.partial.planned} cases have a result (${summary.partial.reason})`);
   const goldens = names.includes('html') ? goldensFor(summary, resolve(baseDir, config.goldenDir), ctx) : undefined;
-  const reporters = names.map((name) => createReporter(name, { write: ctx.out, progress: false, githubStepSummary: ctx.env.GITHUB_STEP_SUMMARY, goldens }));
-  for (const reporter of reporters) reporter.onRunEnd?.(summary, dir);
-  const written = names.flatMap((n) => (n === 'junit' ? ['junit.xml'] : n === 'markdown' ? ['summary.md'] : n === 'html' ? ['report.html'] : n === 'json' ? ['summary.json'] : []));
+  const failures = createReporterSet(names, { write: ctx.out, progress: false, githubStepSummary: ctx.env.GITHUB_STEP_SUMMARY, goldens }).end(summary, dir);
+  const written = names.filter((n) => n !== 'console' && !failures.some((f) => f.name === n)).map((n) => REPORTER_OUTPUT[n]);
   if (written.length) ctx.out(`${shown(dir, ctx.cwd) || '.'}: wrote ${written.join(', ')}`);
-  return EXIT.ok;
+  for (const { line } of failures) ctx.err(`conform report: ${line}`);
+  return failures.length ? EXIT.infrastructure : EXIT.ok;
 }

@@ -128,18 +128,32 @@ export async function serveCommand(argv: string[], ctx: CliContext): Promise<num
   await once(server, 'listening');
   const address = server.address();
   const boundPort = typeof address === 'object' && address ? address.port : port;
-  log(`listening on http://${values.host}:${boundPort}, warming up`);
+  log(`listening on http://${values.host}:${boundPort} (pid ${process.pid}), warming up`);
   // Health turns green only after a real token: "listening" is not "ready" (a known trap).
   const warm = performance.now();
   await warmUp(engine);
   markReady();
   log(`ready in ${(performance.now() - warm).toFixed(0)} ms of warm-up`);
-  const signal = await Promise.race(['SIGINT', 'SIGTERM'].map(async (s) => (await once(process, s), s)));
+  const signal = await Promise.race([...['SIGINT', 'SIGTERM'].map(async (s) => (await once(process, s), s)), orphaned()]);
   log(`${signal}: shutting down`);
   server.closeAllConnections();
   server.close();
   await engine.dispose();
   return 0;
+}
+
+/**
+ * Resolves once the process that started this server is gone. A `conform run` killed with SIGKILL
+ * cannot stop what it launched; without this, its engine would hold a port and memory until reboot.
+ */
+function orphaned(): Promise<string> {
+  const parent = process.ppid;
+  return new Promise((resolve) => {
+    const timer = setInterval(() => {
+      if (process.ppid !== parent) clearInterval(timer), resolve('parent process gone');
+    }, 1_000);
+    timer.unref();
+  });
 }
 
 /**

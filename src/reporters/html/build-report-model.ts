@@ -6,7 +6,9 @@ import { firstDivergence, sameToken } from '../../assertions/tokens.ts';
 import type { BackendRun, CaseResult, Counts, GoldenFile, RunSummary, Sample, Status, TokenStep, ToolCall, Verdict } from '../../core/types.ts';
 import { cdfChart, coldStartChart, ttftChart } from './report-charts.ts';
 import type { BackendRow, CaseRow, Chart, Chip, CountsCell, DivergenceRow, ProblemRow, ReportModel, ReportModelOptions, TokenDiff, ToolCallRow, ToolDiff, TopRow, VerdictRow } from './report-model-types.ts';
-import { decisiveVerdict, divergenceOf, formatLogprob, formatMs, formatProb, formatValue, visibleText, visibleToken, type DivergenceInfo } from './report-text.ts';
+import { clip, decisiveVerdict, divergenceOf, formatLogprob, formatMs, formatProb, formatValue, MAX_SHOWN_MESSAGE, MAX_SHOWN_TEXT, MAX_SHOWN_TOKEN, partialNote, resumedNote, visibleText, visibleToken, type DivergenceInfo } from './report-text.ts';
+import { telemetryCharts } from '../../telemetry/report/telemetry-charts.ts';
+import { crossCheckLines, telemetryRows } from '../../telemetry/report/telemetry-text.ts';
 
 export type { ReportModel, ReportModelOptions } from './report-model-types.ts';
 
@@ -15,6 +17,14 @@ const CHIP_LIMIT = 160;
 const CHIPS_BEFORE_DIVERGENCE = 40;
 
 const r1 = (n: number) => Math.round(n * 10) / 10;
+
+// Every text from a sample or a server is clipped before it is made visible: escaping first would copy
+// a huge body several times over (a control character becomes six), and the report shows excerpts anyway.
+const shownText = (text: string) => visibleText(clip(text, MAX_SHOWN_TEXT));
+const shownMessage = (text: string) => visibleText(clip(text, MAX_SHOWN_MESSAGE));
+const shownToken = (token: string) => visibleToken(clip(token, MAX_SHOWN_TOKEN, false));
+const rawToken = (token: string) => JSON.stringify(visibleText(clip(token, MAX_SHOWN_TOKEN, false)));
+const shownName = (name: string | undefined) => (name === undefined ? undefined : clip(name, MAX_SHOWN_TOKEN));
 
 function cell(suite: string, c: Counts | undefined): CountsCell {
   const counts = c ?? { pass: 0, fail: 0, error: 0, skip: 0 };
@@ -57,11 +67,11 @@ function backendRow(run: BackendRun, color: string): BackendRow {
     backendClass: run.class,
     state: run.state,
     stateCls: run.state === 'ran' ? 'pass' : run.state === 'skipped' ? 'skip' : 'error',
-    reason: run.reason ?? '',
-    engine: [id.engine, id.engineVersion].filter(Boolean).join(' · ') || '—',
-    device: [id.device, id.gpu && id.gpu !== id.device ? `(${id.gpu})` : ''].filter(Boolean).join(' ') || '—',
-    driver: id.driver ?? '—',
-    model: id.model ?? '—',
+    reason: shownMessage(run.reason ?? ''),
+    engine: [shownName(id.engine), shownName(id.engineVersion)].filter(Boolean).join(' · ') || '—',
+    device: [shownName(id.device), id.gpu && id.gpu !== id.device ? `(${shownName(id.gpu)})` : ''].filter(Boolean).join(' ') || '—',
+    driver: shownName(id.driver) ?? '—',
+    model: shownName(id.model) ?? '—',
     modelSha: id.modelSha256 ? id.modelSha256.slice(0, 12) : '—',
     spawnToHealthy: formatMs(run.coldStart?.spawnToHealthyMs),
     healthyToFirstAnswer: formatMs(run.coldStart?.healthyToFirstAnswerMs),
@@ -104,7 +114,7 @@ function chipsFor(steps: TokenStep[], from: number, to: number, divergenceAt: nu
   for (let i = from; i < Math.min(to, limitTo); i++) {
     const step = steps[i]!;
     const cls: Chip['cls'] = divergenceAt < 0 || i < divergenceAt ? 'same' : i === divergenceAt ? 'div' : 'after';
-    chips.push({ text: visibleToken(step.token), title: `#${i} ${JSON.stringify(visibleText(step.token))}${step.logprob !== undefined ? ` logprob ${formatLogprob(step.logprob)}` : ''}`, cls });
+    chips.push({ text: shownToken(step.token), title: `#${i} ${rawToken(step.token)}${step.logprob !== undefined ? ` logprob ${formatLogprob(step.logprob)}` : ''}`, cls });
   }
   return chips;
 }
@@ -113,8 +123,8 @@ function topRows(step: TokenStep | undefined, golden: TokenStep | undefined, got
   if (!step) return [];
   return step.top.slice(0, 10).map((alt, i) => ({
     rank: i + 1,
-    token: visibleToken(alt.token),
-    raw: JSON.stringify(visibleText(alt.token)),
+    token: shownToken(alt.token),
+    raw: rawToken(alt.token),
     logprob: formatLogprob(alt.logprob),
     prob: formatProb(alt.logprob),
     isGolden: golden ? sameToken(alt, golden) : false,
@@ -157,8 +167,8 @@ function tokenDiff(result: CaseResult, side: GoldenSide, divergence: DivergenceI
   if (got.length === 0) {
     // No logprobs: the comparison was on text.
     base.textOnly = true;
-    base.gotText = visibleText(sample.text);
-    if (side.sample) base.goldenText = visibleText(side.sample.text);
+    base.gotText = shownText(sample.text);
+    if (side.sample) base.goldenText = shownText(side.sample.text);
     else if (agreedAllTheWay || greedy?.status === 'pass') base.goldenText = base.gotText;
     else notes.push('the golden text is not in the run record');
     return base;
@@ -201,8 +211,8 @@ function tokenDiff(result: CaseResult, side: GoldenSide, divergence: DivergenceI
     if (goldenStep && gotStep) {
       base.hasTops = true;
       base.topIndex = index;
-      base.goldenChoice = visibleToken(goldenStep.token);
-      base.gotChoice = visibleToken(gotStep.token);
+      base.goldenChoice = shownToken(goldenStep.token);
+      base.gotChoice = shownToken(gotStep.token);
       base.goldenTop = topRows(goldenStep, goldenStep, gotStep);
       base.gotTop = topRows(gotStep, goldenStep, gotStep);
     }
@@ -242,10 +252,10 @@ function toolDiff(result: CaseResult, side: GoldenSide): ToolDiff | null {
     const cls: ToolCallRow['cls'] = !golden ? 'unknown' : !b ? 'missing' : !g ? 'extra' : g.name === b.name && canonical(g.arguments) === canonical(b.arguments) ? 'same' : 'differs';
     rows.push({
       index: i,
-      goldenName: g ? visibleText(g.name) : '—',
-      gotName: b ? visibleText(b.name) : '—',
-      goldenArgs: g ? visibleText(prettyArgs(g.arguments)) : '—',
-      gotArgs: b ? visibleText(prettyArgs(b.arguments)) : '—',
+      goldenName: g ? shownToken(g.name) : '—',
+      gotName: b ? shownToken(b.name) : '—',
+      goldenArgs: g ? shownText(prettyArgs(g.arguments)) : '—',
+      gotArgs: b ? shownText(prettyArgs(b.arguments)) : '—',
       cls,
       verdict: !golden ? '' : cls === 'same' ? 'same' : cls === 'missing' ? 'golden call missing' : cls === 'extra' ? 'extra call' : g!.name !== b!.name ? 'different tool' : 'different arguments',
     });
@@ -269,20 +279,20 @@ function caseRow(result: CaseResult, index: number, summary: RunSummary, options
     caseId: result.caseId,
     status: result.status,
     open: result.status === 'fail' || result.status === 'error' || divergence !== undefined,
-    headline: decisive ? `[${decisive.check}] ${visibleText(decisive.message)}` : '',
+    headline: decisive ? `[${decisive.check}] ${shownMessage(decisive.message)}` : '',
     ttft: formatMs(sample?.timings.firstTokenMs),
     e2e: formatMs(sample?.timings.endMs),
     finishReason: sample?.finishReason ?? '—',
     tokenCount: sample ? String(sample.tokens.length || sample.usage?.completionTokens || 0) : '—',
-    verdicts: result.verdicts.map((v) => ({ check: v.check, status: v.status, measured: formatValue(v.measured), threshold: formatValue(v.threshold), message: visibleText(v.message) })),
+    verdicts: result.verdicts.map((v) => ({ check: v.check, status: v.status, measured: formatValue(v.measured), threshold: formatValue(v.threshold), message: shownMessage(v.message) })),
     diff: tokenDiff(result, side, divergence),
     tools: toolDiff(result, side),
     hasText: Boolean(sample && sample.text),
-    text: sample ? visibleText(sample.text) : '',
+    text: sample ? shownText(sample.text) : '',
     hasReasoning: Boolean(sample?.reasoning),
-    reasoning: visibleText(sample?.reasoning ?? ''),
-    error: sample?.error ? visibleText(`${sample.kind}${sample.error.status ? ` ${sample.error.status}` : ''}: ${sample.error.message}`) : '',
-    deviations: sample?.deviations.length ? sample.deviations.join(', ') : '',
+    reasoning: shownText(sample?.reasoning ?? ''),
+    error: sample?.error ? shownMessage(`${sample.kind}${sample.error.status ? ` ${sample.error.status}` : ''}: ${sample.error.message}`) : '',
+    deviations: sample?.deviations.length ? shownMessage(sample.deviations.join(', ')) : '',
   };
 }
 
@@ -320,7 +330,7 @@ export function buildReportModel(summary: RunSummary, options: ReportModelOption
     const where = `${r.backend}/${r.suite}/${r.caseId}`;
     if (r.status === 'fail' || r.status === 'error') {
       const v = decisiveVerdict(r);
-      problems.push({ anchor: cases[i]!.anchor, status: r.status, where, check: v?.check ?? '—', message: visibleText(v?.message ?? '') });
+      problems.push({ anchor: cases[i]!.anchor, status: r.status, where, check: v?.check ?? '—', message: shownMessage(v?.message ?? '') });
     }
     const d = divergenceOf(r);
     if (d)
@@ -330,14 +340,15 @@ export function buildReportModel(summary: RunSummary, options: ReportModelOption
         index: d.index,
         kind: d.kind,
         cls: d.kind === 'near-tie' ? 'near-tie' : 'confident',
-        golden: d.golden ? visibleToken(d.golden.token) : '—',
-        got: d.got ? visibleToken(d.got.token) : '—',
+        golden: d.golden ? shownToken(d.golden.token) : '—',
+        got: d.got ? shownToken(d.got.token) : '—',
         gap: d.gap !== undefined ? `${d.gap.toFixed(3)} nats` : '—',
-        message: visibleText(d.verdict.message),
+        message: shownMessage(d.verdict.message),
       });
   });
   const started = Date.parse(summary.startedAt);
   const finished = Date.parse(summary.finishedAt);
+  const telemetry = telemetryRows(summary);
   return {
     title: `conform report · ${summary.runId}`,
     runId: summary.runId,
@@ -348,6 +359,9 @@ export function buildReportModel(summary: RunSummary, options: ReportModelOption
     verdict,
     verdictCls,
     totals: { ...t, total: totalCount },
+    partialNote: partialNote(summary),
+    resumedNote: resumedNote(summary),
+    totalPills: (['pass', 'fail', 'error', 'skip'] as const).map((k) => ({ cls: t[k] ? k : 'empty', text: `${t[k]} ${{ pass: 'passed', fail: 'failed', error: 'errors', skip: 'skipped' }[k]}` })),
     backends: runs.map((run) => backendRow(run, colors.get(run.name)!)),
     suites,
     matrix,
@@ -357,7 +371,11 @@ export function buildReportModel(summary: RunSummary, options: ReportModelOption
     problems,
     hasDivergences: divergences.length > 0,
     divergences,
-    charts: [ttftChart(summary.results, backends, colors), cdfChart(summary.results, backends, colors), coldStartChart(runs)],
+    // Telemetry plots only for records that carry telemetry; older ones say so in their section.
+    charts: [ttftChart(summary.results, backends, colors), cdfChart(summary.results, backends, colors), coldStartChart(runs), ...(telemetry.length ? telemetryCharts(summary, colors) : [])],
     cases,
+    hasTelemetry: telemetry.length > 0,
+    telemetry,
+    crossChecks: crossCheckLines(summary),
   };
 }

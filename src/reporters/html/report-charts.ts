@@ -14,7 +14,8 @@ function niceStep(max: number, targetTicks: number): number {
   return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 2.5 ? 2.5 : m <= 5 ? 5 : 10) * magnitude;
 }
 
-function linearTicks(max: number): number[] {
+/** Round tick values from 0 to at least max, about five of them. */
+export function linearTicks(max: number): number[] {
   if (!(max > 0)) return [0, 1];
   const step = niceStep(max, 5);
   const ticks: number[] = [];

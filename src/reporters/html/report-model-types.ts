@@ -174,6 +174,12 @@ export interface ReportModel {
   verdict: string;
   verdictCls: Status;
   totals: Counts & { total: number };
+  /** The banner's count pills; a zero count is grey (`empty`), never the colour of a failure. */
+  totalPills: Array<{ cls: Status | 'empty'; text: string }>;
+  /** Set for a run that did not finish: how much of it there is, and how to finish it. */
+  partialNote: string;
+  /** Set for a run completed by `conform run --resume`. */
+  resumedNote: string;
   backends: BackendRow[];
   suites: string[];
   matrix: Array<{ backend: string; color: string; cells: CountsCell[]; total: CountsCell }>;
@@ -185,4 +191,8 @@ export interface ReportModel {
   divergences: DivergenceRow[];
   charts: Chart[];
   cases: CaseRow[];
+  /** Throughput, cost, energy and engine metrics per backend (src/telemetry/report). */
+  hasTelemetry: boolean;
+  telemetry: import('../../telemetry/report/telemetry-text.ts').TelemetryRow[];
+  crossChecks: Array<{ backend: string; status: string; message: string }>;
 }

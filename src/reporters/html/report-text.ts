@@ -6,6 +6,25 @@ import type { BackendRun, CaseResult, Counts, GoldenFile, RunSummary, Sample, St
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const hex4 = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 
+/** Longest output text, reasoning or argument string a report shows of one case (characters). */
+export const MAX_SHOWN_TEXT = 64 * 1024;
+/** Longest verdict message, error or reason a report shows. */
+export const MAX_SHOWN_MESSAGE = 2_000;
+/** Longest single token or name shown. */
+export const MAX_SHOWN_TOKEN = 200;
+
+/**
+ * The first `max` characters of a text (never half a surrogate pair), saying how much was left out.
+ * Reports show bounded excerpts; summary.json keeps every character.
+ */
+export function clip(text: string, max: number, note = true): string {
+  if (text.length <= max) return text;
+  let end = max;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${text.slice(0, end)}…${note ? ` (${(text.length - end).toLocaleString('en-US')} more characters; all of them are in summary.json)` : ''}`;
+}
+
 /** Model text for display: line breaks and tabs kept, every other control character (and lone surrogate) shown as \uXXXX. */
 export function visibleText(text: string): string {
   return text.replace(CONTROL, hex4);
@@ -85,4 +104,18 @@ export function decisiveVerdict(result: CaseResult): Verdict | undefined {
   return result.verdicts.find((v) => v.status === result.status)
     ?? result.verdicts.find((v) => v.check === 'greedy-divergence')
     ?? result.verdicts[0];
+}
+
+/** "Partial run: 12 of 30 planned cases have a result (interrupted …)", or '' for a finished run. */
+export function partialNote(summary: RunSummary): string {
+  const p = summary.partial;
+  return p ? `Partial run: ${p.recorded} of ${p.planned} planned cases have a result (${p.reason}); finish it with "conform run --resume <its folder>"` : '';
+}
+
+/** "Resumed once (…)", or '' for a run that ran in one go. */
+export function resumedNote(summary: RunSummary): string {
+  const r = summary.resumed;
+  if (!r?.length) return '';
+  const last = r.at(-1)!;
+  return `Resumed ${r.length === 1 ? 'once' : `${r.length} times`} after an interruption; the last resume (${last.at}) found ${last.recorded} results already recorded${r.some((x) => x.droppedPartialLine) ? ' and left out a journal line cut short by the kill' : ''}`;
 }
