@@ -19,6 +19,8 @@ Usage: conform <command> [options]
   route    route request classes to backends by cost, TTFT, passes   (conform route --help)
   report   re-render junit, markdown and html from a run's summary  (conform report --help)
   selftest inject known faults into a clean run: detection power     (conform selftest --help)
+  manifest the signed backend manifest of a release, and plan updates (conform manifest --help)
+  keygen   an Ed25519 key pair for signing manifests                 (conform keygen --help)
 
 Exit codes: 0 all passed, 1 conformance failures, 2 config or usage error, 3 infrastructure errors only.`;
 
@@ -38,6 +40,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   route: async () => (await import('./commands/route.ts')).routeCommand,
   report: async () => (await import('./commands/report.ts')).reportCommand,
   selftest: async () => (await import('./commands/selftest.ts')).selftestCommand,
+  manifest: async () => (await import('./commands/manifest.ts')).manifestCommand,
+  keygen: async () => (await import('./commands/keygen.ts')).keygenCommand,
 };
 
 /** The one place that reads the environment and turns errors into exit codes; nothing reaches the user as a stack trace. */

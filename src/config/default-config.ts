@@ -1,4 +1,4 @@
-import type { BackendConfig, ConformConfig } from '../core/types.ts';
+import type { BackendConfig, ConformConfig, VariantConfig } from '../core/types.ts';
 
 /**
  * An example price, marked as one wherever a cost figure is shown: both built-in backends run on the
@@ -17,11 +17,25 @@ function builtInBackend(name: string, gpu: string, backendClass: string): Backen
 }
 
 /**
+ * cpu's plan variants, run by `conform run --variants` (the nightly loop, docs/nightly-variants.md):
+ * kernel plans through conform serve's flags, and the fixture's F16 and Q8_0 weights. A q8_0 KV
+ * cache is not among them: llama.cpp refuses it for the fixture's 16-wide heads (block size 32).
+ */
+export const CPU_VARIANTS: VariantConfig[] = [
+  { name: 'fa-off', description: 'flash attention off', set: { '--flash-attention': 'off' } },
+  { name: 'kv-f32', description: 'F32 KV cache instead of F16', set: { '--kv-cache-type': 'f32' } },
+  { name: 'batch-128', description: 'prompt batch 128 instead of 512', set: { '--batch-size': '128' } },
+  { name: 'threads-2', description: 'two ggml threads instead of one', set: { '--threads': '2' } },
+  { name: 'f16', description: 'F16 weights', set: { '--weights': 'f16' } },
+  { name: 'q8_0', description: 'Q8_0 weights, judged with the cpu-q8 class', set: { '--weights': 'q8_0' }, class: 'cpu-q8' },
+];
+
+/**
  * The built-in matrix: the same llama.cpp engine on ggml's CPU kernels and on its Vulkan
  * shaders (Mesa's llvmpipe where there is no GPU), so a fresh machine runs two real backends.
  */
 export const DEFAULT_CONFIG: ConformConfig = {
-  backends: [builtInBackend('cpu', 'cpu', 'cpu'), builtInBackend('vulkan', 'vulkan', 'software-gpu')],
+  backends: [{ ...builtInBackend('cpu', 'cpu', 'cpu'), variants: CPU_VARIANTS }, builtInBackend('vulkan', 'vulkan', 'software-gpu')],
   suites: ['suites/*.yaml'],
   goldenDir: 'golden',
   reportsDir: 'reports',

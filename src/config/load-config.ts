@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { ConformError } from '../core/errors.ts';
-import type { ConformConfig } from '../core/types.ts';
+import type { BackendConfig, ConformConfig } from '../core/types.ts';
 import { describeError, mostSpecificError, publishedSchemaValidator, valueAtPointer } from '../suites/schema-validator.ts';
 import { DEFAULT_CONFIG } from './default-config.ts';
 
@@ -49,8 +49,20 @@ export function validateConfig(raw: unknown, file: string): ConformConfig {
   for (const [i, backend] of config.backends.entries()) {
     if (names.has(backend.name)) throw new ConformError('CONFIG_INVALID', `${file}: /backends/${i}/name "${backend.name}" is used twice`);
     names.add(backend.name);
+    checkVariants(backend, `${file}: /backends/${i}`);
   }
   return config;
+}
+
+/** Variants substitute launch arguments, so only a launched backend has them, each named once. */
+function checkVariants(backend: BackendConfig, at: string): void {
+  if (!backend.variants) return;
+  if (!backend.launch) throw new ConformError('CONFIG_INVALID', `${at}/variants: "${backend.name}" has no launch to vary; variants substitute launch arguments, so they need launch, not baseUrl`);
+  const seen = new Set<string>();
+  for (const [j, variant] of backend.variants.entries()) {
+    if (seen.has(variant.name)) throw new ConformError('CONFIG_INVALID', `${at}/variants/${j}/name "${variant.name}" is used twice in backend "${backend.name}"`);
+    seen.add(variant.name);
+  }
 }
 
 /** Finds the config (explicit path, or the first conform.config.* in cwd), or falls back to the built-in two-backend default. */

@@ -155,6 +155,22 @@ export interface BackendConfig {
   metrics?: import('./telemetry-types.ts').MetricsConfig | false;
   /** Free-form labels (region, tier) that routing policies can require. */
   labels?: Record<string, string>;
+  /** Named alternatives of the launch, run by `conform run --variants` as `<backend>@<variant>` (core/variants.ts). */
+  variants?: VariantConfig[];
+}
+
+/** One alternative kernel plan or precision of a launched backend, judged by the same golden suites. */
+export interface VariantConfig {
+  name: string;
+  description?: string;
+  /** Flag → value: replaces the value after the flag where the launch args have it, else appends both. */
+  set?: Record<string, string>;
+  /** Arguments appended as they are. */
+  append?: string[];
+  env?: Record<string, string>;
+  /** Tolerance class when the variant changes precision. @default the backend's class */
+  class?: string;
+  tolerance?: Partial<Tolerance>;
 }
 
 /** A command conform starts, waits for and stops. `{port}` and `{model}` in args are substituted. */

@@ -39,7 +39,16 @@ export interface LlamaEngineOptions {
    * lavapipe's command execution while ggml waited on its fence); with them, 0 of 3 up to 2,336.
    */
   flashAttention?: boolean;
+  /** KV cache type of keys and values alike (ggml names: f16, q8_0, …). @default 'f16', llama.cpp's own */
+  kvCacheType?: KvCacheType;
+  /** Tokens evaluated per batch while reading a prompt. @default 512 (node-llama-cpp's, or the context size when smaller) */
+  batchSize?: number;
 }
+
+/** KV cache types a plan variant may ask for; quantized V needs flash attention in llama.cpp. */
+export const KV_CACHE_TYPES = ['f32', 'f16', 'q8_0', 'q4_0'] as const;
+export type KvCacheType = (typeof KV_CACHE_TYPES)[number];
+const GGML_KV_TYPE = { f32: 'F32', f16: 'F16', q8_0: 'Q8_0', q4_0: 'Q4_0' } as const;
 
 export interface GeneratedToken {
   id: number;
@@ -111,7 +120,16 @@ export async function createLlamaEngine(options: LlamaEngineOptions): Promise<Ll
   const model = await llama.loadModel({ modelPath: options.modelPath, gpuLayers: llama.gpu === false ? 0 : 'max' });
   const contextSize = Math.min(options.contextSize ?? model.trainContextSize, model.trainContextSize);
   const sequences = options.sequences ?? 1;
-  const context = await model.createContext({ contextSize, sequences, threads: options.threads ?? 1, flashAttention: options.flashAttention ?? true });
+  const kv = options.kvCacheType ? GGML_KV_TYPE[options.kvCacheType] : undefined;
+  const context = await model.createContext({
+    contextSize,
+    sequences,
+    threads: options.threads ?? 1,
+    flashAttention: options.flashAttention ?? true,
+    ...(options.batchSize !== undefined && { batchSize: options.batchSize }),
+    // node-llama-cpp marks these experimental: they are set only when a plan variant asks for them.
+    ...(kv && { experimentalKvCacheKeyType: kv, experimentalKvCacheValueType: kv }),
+  });
   const pool = createSequencePool(Array.from({ length: sequences }, () => context.getSequence()));
   const grammars = new Map<string, Promise<LlamaGrammar>>();
   const grammarFor = (constraint: OutputConstraint) => {

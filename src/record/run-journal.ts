@@ -11,7 +11,7 @@ import type { BackendRun, CaseResult } from '../core/types.ts';
 /** What `conform run --resume` needs to run the same plan again: the selection and what it depended on. */
 export interface ResumeInfo {
   /** The selection flags of the original run, as given. */
-  selection: { backends: string[]; suites: string[]; shard?: string; config?: string };
+  selection: { backends: string[]; suites: string[]; shard?: string; config?: string; variants?: boolean };
   /** Hashes of what the verdicts depend on (src/record/run-fingerprint.ts). */
   fingerprint: RunFingerprint;
 }

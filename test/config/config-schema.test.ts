@@ -41,6 +41,15 @@ const EVERY_BACKEND_FIELD = {
   metrics: { url: 'http://127.0.0.1:8080/metrics', intervalMs: 250 },
   labels: { region: 'eu-west' },
 };
+const EVERY_VARIANT_FIELD = {
+  name: 'fa-off',
+  description: 'flash attention off',
+  set: { '--flash-attention': 'off' },
+  append: ['--batch-size', '128'],
+  env: { GGML_VK_VISIBLE_DEVICES: '0' },
+  class: 'cpu',
+  tolerance: { topK: 6 },
+};
 const EVERY_LAUNCH_FIELD = { command: 'conform', args: ['serve', '--port', '{port}'], env: { GGML_VK_VISIBLE_DEVICES: '0' }, readyTimeoutMs: 300_000 };
 
 function rejection(raw: unknown): string {
@@ -62,13 +71,16 @@ describe('config schema against the config types', () => {
     expect(Object.keys(backend.launch!.properties!).sort()).toEqual(fieldsOf('LaunchConfig').sort());
     expect(Object.keys(SCHEMA.properties).sort()).toEqual(fieldsOf('ConformConfig').sort());
     expect(Object.keys(backend.tolerance!.properties!).sort()).toEqual(fieldsOf('Tolerance').sort());
+    const variant = (SCHEMA.definitions as unknown as Record<string, { properties: Record<string, unknown> }>).variant!;
+    expect(Object.keys(variant.properties).sort()).toEqual(fieldsOf('VariantConfig').sort());
   });
 
   it('accepts a backend that sets every documented field, maxPromptTokens included', () => {
-    expect(Object.keys(EVERY_BACKEND_FIELD).sort()).toEqual(fieldsOf('BackendConfig').filter((f) => f !== 'launch').sort());
+    // launch and variants go on the launched backend: a baseUrl backend has no launch to vary.
+    expect(Object.keys(EVERY_BACKEND_FIELD).sort()).toEqual(fieldsOf('BackendConfig').filter((f) => f !== 'launch' && f !== 'variants').sort());
     const config = validateConfig(
       {
-        backends: [EVERY_BACKEND_FIELD, { name: 'cpu', class: 'cpu', model: 'conform-tiny', launch: EVERY_LAUNCH_FIELD }],
+        backends: [EVERY_BACKEND_FIELD, { name: 'cpu', class: 'cpu', model: 'conform-tiny', launch: EVERY_LAUNCH_FIELD, variants: [EVERY_VARIANT_FIELD] }],
         suites: ['suites/*.yaml'],
         goldenDir: 'golden',
         reportsDir: 'reports',
@@ -85,6 +97,16 @@ describe('config schema against the config types', () => {
   it('rejects an unknown backend field with a one-line message naming the file, the backend and the key', () => {
     const message = rejection({ backends: [{ ...EVERY_BACKEND_FIELD, maxPromptToken: 8192 }] });
     expect(message).toBe('conform.config.yaml: /backends/0 must NOT have additional properties: "maxPromptToken"');
+  });
+
+  it('accepts variants only on a launched backend, each named once and by a file-safe name', () => {
+    const launched = { name: 'cpu', class: 'cpu', model: 'conform-tiny', launch: EVERY_LAUNCH_FIELD };
+    expect(rejection({ backends: [{ ...EVERY_BACKEND_FIELD, variants: [{ name: 'fa-off' }] }] })).toBe(
+      'conform.config.yaml: /backends/0/variants: "ls-cpu" has no launch to vary; variants substitute launch arguments, so they need launch, not baseUrl',
+    );
+    expect(rejection({ backends: [{ ...launched, variants: [{ name: 'a' }, { name: 'a' }] }] })).toBe('conform.config.yaml: /backends/0/variants/1/name "a" is used twice in backend "cpu"');
+    expect(rejection({ backends: [{ ...launched, variants: [{ name: 'fa@off' }] }] })).toMatch(/^conform\.config\.yaml: \/backends\/0\/variants\/0\/name must match pattern/);
+    expect(rejection({ backends: [{ ...launched, variants: [{ name: 'x', set: { threads: '2' } }] }] })).toMatch(/\/backends\/0\/variants\/0\/set/);
   });
 
   it('rejects a maxPromptTokens that is not a positive integer, quoting it', () => {

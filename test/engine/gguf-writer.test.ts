@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { readGgufFileInfo } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GGML_TYPE_F16, GGML_TYPE_F32, writeGguf, type GgufTensor, type GgufValue } from '../../src/engine/gguf/gguf-writer.ts';
+import { GGML_TYPE_F16, GGML_TYPE_F32, GGML_TYPE_Q4_0, GGML_TYPE_Q8_0, writeGguf, type GgufTensor, type GgufValue } from '../../src/engine/gguf/gguf-writer.ts';
+import { quantizeQ4_0, quantizeQ8_0 } from '../../src/engine/gguf/quantize.ts';
 
 let dir: string;
 let fileCount = 0;
@@ -119,8 +120,26 @@ describe('writeGguf', () => {
     expect(one({ type: 'array', itemType: 'u16', values: ['x'] })).toThrow();
     expect(() => writeGguf({ metadata: [['k', { type: 'u8', value: 1 }], ['k', { type: 'u8', value: 2 }]], tensors: [] })).toThrow(/duplicate/);
     expect(() => writeGguf({ metadata: [], tensors: [{ name: 't', dims: [4], type: GGML_TYPE_F32, data: new Float32Array(3) }] })).toThrow(/elements/);
-    expect(() => writeGguf({ metadata: [], tensors: [{ name: 't', dims: [4], type: GGML_TYPE_F16, data: new Float32Array(4) }] })).toThrow(TypeError);
+    expect(() => writeGguf({ metadata: [], tensors: [{ name: 't', dims: [4], type: GGML_TYPE_F16, data: new Float32Array(4) } as unknown as GgufTensor] })).toThrow(TypeError);
     expect(() => writeGguf({ metadata: [['general.alignment', { type: 'u32', value: 16 }]], tensors: [] })).toThrow(/alignment/);
+  });
+
+  it('sizes Q8_0 and Q4_0 block tensors as ggml does, and rejects rows that do not fill whole blocks', async () => {
+    const values = Float32Array.from({ length: 64 }, (_, i) => i / 8 - 4);
+    const bytes = writeGguf({
+      metadata: [],
+      tensors: [
+        { name: 'q8', dims: [32, 2], type: GGML_TYPE_Q8_0, data: quantizeQ8_0(values) },
+        { name: 'q4', dims: [64], type: GGML_TYPE_Q4_0, data: quantizeQ4_0(values) },
+        { name: 'tail', dims: [1], type: GGML_TYPE_F32, data: new Float32Array([1]) },
+      ],
+    });
+    const info = await parse(bytes);
+    // 2 blocks of 34 bytes = 68, padded to 96; then 2 blocks of 18 bytes = 36, padded to 160.
+    expect(info.tensorInfo?.map((t) => [t.name, t.ggmlType, t.offset])).toEqual([['q8', 8, 0], ['q4', 2, 96], ['tail', 0, 160]]);
+    const q8 = (n: number) => ({ name: 'q', dims: [n], type: GGML_TYPE_Q8_0, data: quantizeQ8_0(new Float32Array(32)) }) as GgufTensor;
+    expect(() => writeGguf({ metadata: [], tensors: [q8(16)] })).toThrow(/whole 32-value blocks/);
+    expect(() => writeGguf({ metadata: [], tensors: [q8(64)] })).toThrow(/34 bytes, dims need 68/);
   });
 
   it('round-trips arbitrary scalar values (property)', async () => {

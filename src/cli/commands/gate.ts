@@ -42,7 +42,8 @@ export async function gitLine(args: string[], ctx: CliContext): Promise<string |
   return line || undefined;
 }
 
-const readPolicy = (path: string, cwd: string): GatePolicy => readPolicyFile(path, cwd, validateGatePolicy);
+/** Reads a gate policy file (JSON or YAML), naming it when it is missing or wrong. */
+export const readPolicy = (path: string, cwd: string): GatePolicy => readPolicyFile(path, cwd, validateGatePolicy);
 
 function latencyLine(c: LatencyComparison): string {
   const what = `${c.backend} ${c.metric === 'e2e' ? 'end-to-end' : 'TTFT'}`;

@@ -4,6 +4,7 @@ import { ConformError, EXIT } from '../../core/errors.ts';
 import { exitCodeForCounts } from '../../core/outcome.ts';
 import { expandPlan, filterShard, parseShard, type PlanItem } from '../../core/plan.ts';
 import { buildSummary } from '../../core/summary.ts';
+import { expandVariants } from '../../core/variants.ts';
 import type { GoldenFile, RunSummary } from '../../core/types.ts';
 import { readSuiteGolden } from '../../record/golden-store.ts';
 import { createJournal } from '../../record/journal.ts';
@@ -16,12 +17,13 @@ import type { CliContext } from '../context.ts';
 import { CONFORM_VERSION } from '../version.ts';
 import { interruptSignal, prepareRun, SELECTION_FLAGS } from '../prepare-run.ts';
 
-export const RUN_HELP = `conform run [--backend <name>]... [--suite <glob>]... [--shard i/n] [--config <file>]
+export const RUN_HELP = `conform run [--backend <name>]... [--suite <glob>]... [--shard i/n] [--variants] [--config <file>]
 conform run --resume <run folder> [--config <file>]
 
 Runs the suites against each backend (launching those with a launch command), compares
 every sample with golden, and writes reports/<run-id>/: samples.jsonl (as results land),
 summary.json, junit.xml, summary.md and report.html, plus logs/<backend>.log.
+--variants also runs each backend's plan variants (config: variants), as <backend>@<variant>.
 --resume continues a run that was killed or interrupted, in its own folder and under its own id:
 it runs only the cases without a result, with the backends, suites and shard the run was started
 with, and refuses if the config, a suite, a golden file or conform changed since.
@@ -30,8 +32,8 @@ Exit codes: 0 all passed, 1 conformance failures, 2 config or usage error, 3 inf
 const shown = (dir: string, cwd: string) => relative(cwd, dir) || dir;
 
 /** The run to continue, and the selection it was started with; selection flags cannot be given again. */
-function resumeTarget(values: { resume?: string; backend?: string[]; suite?: string[]; shard?: string }, ctx: CliContext): ResumableRun {
-  const given = (['backend', 'suite', 'shard'] as const).filter((flag) => values[flag] !== undefined && (!Array.isArray(values[flag]) || values[flag]!.length > 0));
+function resumeTarget(values: { resume?: string; backend?: string[]; suite?: string[]; shard?: string; variants?: boolean }, ctx: CliContext): ResumableRun {
+  const given = (['backend', 'suite', 'shard', 'variants'] as const).filter((flag) => values[flag] !== undefined && (!Array.isArray(values[flag]) || values[flag]!.length > 0));
   if (given.length)
     throw new ConformError('USAGE', `--resume continues a run with the backends, suites and shard it was started with; drop ${given.map((f) => `--${f}`).join(', ')}`);
   return resumableRun(values.resume!, ctx.cwd);
@@ -39,19 +41,21 @@ function resumeTarget(values: { resume?: string; backend?: string[]; suite?: str
 
 /** `conform run`: the main job. */
 export async function runCommand(argv: string[], ctx: CliContext): Promise<number> {
-  const { values } = parseCommandArgs('run', argv, { ...SELECTION_FLAGS, shard: { type: 'string' }, resume: { type: 'string' }, help: { type: 'boolean' } });
+  const { values } = parseCommandArgs('run', argv, { ...SELECTION_FLAGS, shard: { type: 'string' }, variants: { type: 'boolean' }, resume: { type: 'string' }, help: { type: 'boolean' } });
   if (values.help) return ctx.out(RUN_HELP), EXIT.ok;
   const resuming = values.resume !== undefined ? resumeTarget(values, ctx) : undefined;
   const original = resuming?.header.resume.selection;
   const selection: ResumeInfo['selection'] = original
     ? { ...original, config: values.config ?? original.config }
-    : { backends: values.backend ?? [], suites: values.suite ?? [], shard: values.shard, config: values.config && resolve(ctx.cwd, values.config) };
+    : { backends: values.backend ?? [], suites: values.suite ?? [], shard: values.shard, config: values.config && resolve(ctx.cwd, values.config), ...(values.variants ? { variants: true } : {}) };
   const shard = selection.shard ? parseShard(selection.shard) : undefined;
   const prepared = await prepareRun({ backend: selection.backends, suite: selection.suites, config: selection.config }, ctx);
   const goldenDir = resolve(prepared.baseDir, prepared.config.goldenDir);
   const goldens = new Map<string, GoldenFile | undefined>(prepared.suites.map((s) => [s.name, readSuiteGolden(goldenDir, s)]));
   const filter = shard ? (item: PlanItem) => filterShard([item], shard).length === 1 : undefined;
-  const planIds = expandPlan(prepared.backends, prepared.suites).filter(filter ?? (() => true)).map((item) => item.id);
+  // Variants are backends of their own from here on: the plan, the fingerprint and a resume all see them.
+  const runBackends = selection.variants ? expandVariants(prepared.backends) : prepared.backends;
+  const planIds = expandPlan(runBackends, prepared.suites).filter(filter ?? (() => true)).map((item) => item.id);
   const fingerprint = runFingerprint({ conformVersion: CONFORM_VERSION, config: prepared.config, suites: prepared.suites, goldens, planIds });
 
   let runId = prepared.runId;
@@ -83,7 +87,7 @@ export async function runCommand(argv: string[], ctx: CliContext): Promise<numbe
   const interrupt = interruptSignal(ctx);
   try {
     const { backends, results } = await executeRun({
-      backends: prepared.backends,
+      backends: runBackends,
       suites: prepared.suites,
       filter,
       runDir,

@@ -1,7 +1,11 @@
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { ConformError } from '../../core/errors.ts';
+import { buildFixtureModel, FIXTURE_PRECISIONS, fixtureModelSha256, type FixturePrecision } from '../../engine/fixture-model/create-fixture-model.ts';
 import { ensureFixtureModel } from '../../engine/fixture-model/ensure-fixture-model.ts';
-import { createLlamaEngine, EngineUnavailableError, type GpuChoice, type LlamaEngine } from '../../engine/llama-engine.ts';
+import { createLlamaEngine, EngineUnavailableError, KV_CACHE_TYPES, type GpuChoice, type KvCacheType, type LlamaEngine } from '../../engine/llama-engine.ts';
 import { createEngineServer } from '../../engine/server.ts';
 import { ensureVulkanVisibility } from '../../engine/vulkan-visibility.ts';
 import { intFlag, parseCommandArgs } from '../args.ts';
@@ -18,6 +22,10 @@ export const SERVE_HELP = `conform serve: the built-in OpenAI-compatible engine 
   --context-size <n>                 context length (default: the model's)
   --parallel <n>                     requests evaluated at once (default 1, free of batch variance)
   --flash-attention on|off           fused attention kernels (default on; off crashed llama.cpp's Vulkan backend on llvmpipe past ~1K-token prompts)
+  --kv-cache-type f32|f16|q8_0|q4_0  KV cache type of keys and values (default f16; quantized values need flash attention)
+  --batch-size <n>                   prompt tokens evaluated per batch (default 512, or the context size when smaller)
+  --weights f32|f16|q8_0|q4_0        the fixture model stored at this precision (default f32, the one golden is recorded with);
+                                     with --model, that file must be the f32 fixture, and its variant is written beside it
 
 Exit code 69 means the requested device does not exist here.`;
 
@@ -28,6 +36,33 @@ export const EXIT_UNAVAILABLE = 69;
 function onOff(name: string, value: string): boolean {
   if (value !== 'on' && value !== 'off') throw new ConformError('USAGE', `--${name} "${value}", expected on or off, for example --${name} on`);
   return value === 'on';
+}
+
+function oneOf<T extends string>(name: string, value: string, allowed: readonly T[], example: T): T {
+  if (!(allowed as readonly string[]).includes(value)) throw new ConformError('USAGE', `--${name} "${value}", expected one of ${allowed.join(', ')}, for example --${name} ${example}`);
+  return value as T;
+}
+
+/**
+ * The model to load: --model as given, or the fixture at the asked precision. A precision variant is
+ * derived from the f32 fixture only (conform has no GGUF quantizer for other models), so a --model that
+ * is not the fixture makes this backend unavailable here, a skip with the reason, never a wrong model.
+ */
+async function modelFor(given: string | undefined, weights: FixturePrecision, cacheDir: string): Promise<{ path: string } | { unavailable: string }> {
+  if (weights === 'f32') return { path: given ?? (await ensureFixtureModel(cacheDir)).path };
+  if (given === undefined) return { path: (await ensureFixtureModel(cacheDir, weights)).path };
+  const referenceSha256 = fixtureModelSha256(buildFixtureModel());
+  if (fileSha256(given) !== referenceSha256)
+    return { unavailable: `--weights ${weights} derives the fixture model's ${weights} variant, but --model ${given} is not the f32 fixture (sha256 ${referenceSha256.slice(0, 12)}…); give a ${weights} GGUF with --model instead` };
+  return { path: (await ensureFixtureModel(dirname(given), weights)).path };
+}
+
+function fileSha256(path: string): string | undefined {
+  try {
+    return createHash('sha256').update(readFileSync(path)).digest('hex');
+  } catch {
+    return undefined;
+  }
 }
 
 /** Runs the engine until SIGINT or SIGTERM. */
@@ -42,14 +77,22 @@ export async function serveCommand(argv: string[], ctx: CliContext): Promise<num
     'context-size': { type: 'string' },
     parallel: { type: 'string' },
     'flash-attention': { type: 'string', default: 'on' },
+    'kv-cache-type': { type: 'string' },
+    'batch-size': { type: 'string' },
+    weights: { type: 'string', default: 'f32' },
     help: { type: 'boolean' },
   });
   if (values.help) return ctx.out(SERVE_HELP), 0;
   const gpu = values.gpu as GpuChoice;
   if (!GPUS.includes(gpu)) throw new ConformError('USAGE', `--gpu "${values.gpu}", expected one of ${GPUS.join(', ')}, for example --gpu vulkan`);
   const port = intFlag('port', values.port, 8080);
-  const modelPath = values.model ?? (await ensureFixtureModel(ctx.cacheDir)).path;
+  const weights = oneOf('weights', values.weights!, FIXTURE_PRECISIONS, 'q8_0');
+  const kvCacheType = values['kv-cache-type'] === undefined ? undefined : oneOf('kv-cache-type', values['kv-cache-type'], KV_CACHE_TYPES, 'q8_0');
+  const batchSize = values['batch-size'] === undefined ? undefined : intFlag('batch-size', values['batch-size'], 512, 1);
   const log = (line: string) => ctx.err(`conform serve [${gpu}]: ${line}`);
+  const model = await modelFor(values.model, weights, ctx.cacheDir);
+  if ('unavailable' in model) return log(`unavailable: ${model.unavailable}`), EXIT_UNAVAILABLE;
+  const modelPath = model.path;
   if (gpu === 'vulkan') {
     try {
       log(await ensureVulkanVisibility(ctx.env));
@@ -68,13 +111,16 @@ export async function serveCommand(argv: string[], ctx: CliContext): Promise<num
       contextSize: values['context-size'] ? intFlag('context-size', values['context-size'], 4096, 16) : undefined,
       sequences: intFlag('parallel', values.parallel, 1, 1),
       flashAttention: onOff('flash-attention', values['flash-attention']!),
+      kvCacheType,
+      batchSize,
     });
   } catch (error) {
     if (error instanceof EngineUnavailableError) {
       log(`unavailable: ${error.message}`);
       return EXIT_UNAVAILABLE;
     }
-    throw error;
+    // llama.cpp says why on its own log lines just above (a KV cache type the head size does not fit, say).
+    throw new ConformError('BACKEND_LAUNCH_FAILED', `the engine did not start: ${(error as Error).message}; llama.cpp's lines above say why`, { cause: error });
   }
   log(`device ${engine.identity.device} (${engine.identity.driver}), context ${engine.contextSize}`);
   const { server, markReady } = createEngineServer({ engine, modelName: values['model-name']! });

@@ -1,7 +1,8 @@
 // Assembles the conform tiny llama fixture: vocabulary + seeded weights + llama metadata, as one GGUF file.
 
 import { createHash } from 'node:crypto';
-import { writeGguf, type GgufValue } from '../gguf/gguf-writer.ts';
+import { GGML_TYPE_F16, GGML_TYPE_Q4_0, GGML_TYPE_Q8_0, writeGguf, type GgufTensor, type GgufValue } from '../gguf/gguf-writer.ts';
+import { quantizeQ4_0, quantizeQ8_0, toFloat16 } from '../gguf/quantize.ts';
 import { BOS_ID, CHATML_TEMPLATE, EOS_ID, FIRST_TEXT_TOKEN_ID, IM_END_ID, UNK_ID, buildVocabulary } from './vocabulary.ts';
 import { buildFixtureTensors, type FixtureHyperparameters } from './weights.ts';
 
@@ -23,8 +24,29 @@ const f32 = (value: number): GgufValue => ({ type: 'f32', value });
 const bool = (value: boolean): GgufValue => ({ type: 'bool', value });
 const str = (value: string): GgufValue => ({ type: 'string', value });
 
+/** The weight precisions the fixture comes in: f32 is the reference every golden file was recorded with. */
+export const FIXTURE_PRECISIONS = ['f32', 'f16', 'q8_0', 'q4_0'] as const;
+export type FixturePrecision = (typeof FIXTURE_PRECISIONS)[number];
+
+// llama.cpp's llama_ftype values for general.file_type.
+const FILE_TYPE: Record<FixturePrecision, number> = { f32: 0, f16: 1, q4_0: 2, q8_0: 7 };
+
+/**
+ * The same seeded F32 weights stored at another precision, by the recipe llama.cpp's own tools apply
+ * to this model's shapes (llama-quant.cpp at 80fb11a): only matrices change type, the 1-D norm weights
+ * stay F32; Q8_0 quantizes every matrix; Q4_0 gives output.weight Q6_K, which needs 256-wide rows and
+ * so falls back to Q8_0 for these 64-wide ones.
+ */
+function atPrecision(tensor: GgufTensor, precision: FixturePrecision): GgufTensor {
+  if (precision === 'f32' || tensor.dims.length < 2 || !(tensor.data instanceof Float32Array)) return tensor;
+  const { name, dims, data } = tensor;
+  if (precision === 'f16') return { name, dims, type: GGML_TYPE_F16, data: toFloat16(data) };
+  if (precision === 'q8_0' || name === 'output.weight') return { name, dims, type: GGML_TYPE_Q8_0, data: quantizeQ8_0(data) };
+  return { name, dims, type: GGML_TYPE_Q4_0, data: quantizeQ4_0(data) };
+}
+
 /** Pure and deterministic, so every machine derives the same model (and the same cache file name) offline. */
-export function buildFixtureModel(): Uint8Array {
+export function buildFixtureModel(precision: FixturePrecision = 'f32'): Uint8Array {
   const vocab = buildVocabulary();
   const hp: FixtureHyperparameters = {
     nVocab: vocab.tokens.length, nEmbd: N_EMBD, nLayer: N_LAYER, nHead: N_HEAD, nHeadKv: N_HEAD_KV, nFf: N_FF,
@@ -33,7 +55,7 @@ export function buildFixtureModel(): Uint8Array {
   const metadata: [string, GgufValue][] = [
     ['general.architecture', str('llama')],
     ['general.name', str(FIXTURE_MODEL_NAME)],
-    ['general.file_type', u32(0)],
+    ['general.file_type', u32(FILE_TYPE[precision])],
     ['llama.vocab_size', u32(hp.nVocab)],
     ['llama.context_length', u32(CONTEXT_LENGTH)],
     ['llama.embedding_length', u32(N_EMBD)],
@@ -57,7 +79,8 @@ export function buildFixtureModel(): Uint8Array {
     ['tokenizer.ggml.add_space_prefix', bool(true)],
     ['tokenizer.chat_template', str(CHATML_TEMPLATE)],
   ];
-  return writeGguf({ metadata, tensors: buildFixtureTensors(hp, FIXTURE_MODEL_SEED), alignment: 32 });
+  const tensors = buildFixtureTensors(hp, FIXTURE_MODEL_SEED).map((t) => atPrecision(t, precision));
+  return writeGguf({ metadata, tensors, alignment: 32 });
 }
 
 /** The hash is the fixture's identity: it names the cache file and lets reports say exactly which model ran. */

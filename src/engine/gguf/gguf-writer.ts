@@ -1,4 +1,4 @@
-// A minimal GGUF v3 serializer: enough to emit tiny F32/F16 llama fixtures byte-for-byte reproducibly.
+// A minimal GGUF v3 serializer: enough to emit tiny F32/F16/Q8_0/Q4_0 llama fixtures byte-for-byte reproducibly.
 // Layout: header, metadata key/values, tensor infos, zero padding, aligned tensor data (all little-endian).
 
 export type GgufScalarType = 'u8' | 'i8' | 'u16' | 'i16' | 'u32' | 'i32' | 'f32' | 'bool' | 'string' | 'u64' | 'i64' | 'f64';
@@ -10,17 +10,27 @@ export type GgufValue =
   | { type: 'string'; value: string }
   | { type: 'array'; itemType: GgufScalarType; values: readonly (number | bigint | boolean | string)[] };
 
-/** ggml tensor types this writer knows how to size: F32 = 0, F16 = 1 (F16 data is raw half-float bits). */
+/**
+ * ggml tensor types this writer knows how to size: F32 = 0, F16 = 1 (data: raw half-float bits), and the
+ * block types Q4_0 = 2 and Q8_0 = 8 (data: the packed blocks, see quantize.ts).
+ */
 export const GGML_TYPE_F32 = 0;
 export const GGML_TYPE_F16 = 1;
+export const GGML_TYPE_Q4_0 = 2;
+export const GGML_TYPE_Q8_0 = 8;
 
-export interface GgufTensor {
-  name: string;
-  /** ggml `ne` order: innermost (fastest-varying) dimension first. */
-  dims: readonly number[];
-  type: typeof GGML_TYPE_F32 | typeof GGML_TYPE_F16;
-  data: Float32Array | Uint16Array;
-}
+/** Bytes per block and values per block of each type the writer knows. */
+const TYPE_SIZE: Record<number, { bytes: number; values: number }> = {
+  [GGML_TYPE_F32]: { bytes: 4, values: 1 },
+  [GGML_TYPE_F16]: { bytes: 2, values: 1 },
+  [GGML_TYPE_Q4_0]: { bytes: 18, values: 32 },
+  [GGML_TYPE_Q8_0]: { bytes: 34, values: 32 },
+};
+
+export type GgufTensor =
+  | { name: string; /** ggml `ne` order: innermost (fastest-varying) dimension first. */ dims: readonly number[]; type: typeof GGML_TYPE_F32; data: Float32Array }
+  | { name: string; dims: readonly number[]; type: typeof GGML_TYPE_F16; data: Uint16Array }
+  | { name: string; dims: readonly number[]; type: typeof GGML_TYPE_Q4_0 | typeof GGML_TYPE_Q8_0; data: Uint8Array };
 
 export interface GgufFile {
   /** Key order is preserved so the output bytes are stable. */
@@ -131,11 +141,17 @@ export function writeGguf(file: GgufFile): Uint8Array {
   let dataSize = 0;
   for (const t of file.tensors) {
     const count = t.dims.reduce((a, d) => a * checkInt(d, 1, Number.MAX_SAFE_INTEGER, `${t.name} dim`), 1);
-    if (t.data.length !== count) throw new Error(`${t.name}: data has ${t.data.length} elements, dims need ${count}`);
-    if ((t.type === GGML_TYPE_F32) !== (t.data instanceof Float32Array)) throw new TypeError(`${t.name}: F32 needs Float32Array, F16 needs Uint16Array`);
+    const size = TYPE_SIZE[t.type];
+    if (!size) throw new TypeError(`${t.name}: ggml type ${String(t.type)} is not one this writer knows`);
+    if (size.values > 1 && t.dims[0]! % size.values !== 0) throw new RangeError(`${t.name}: rows of ${t.dims[0]} values do not fill whole ${size.values}-value blocks`);
+    const expected = size.values > 1 ? (count / size.values) * size.bytes : count;
+    const unit = size.values > 1 ? 'bytes' : 'elements';
+    if (t.data.length !== expected) throw new Error(`${t.name}: data has ${t.data.length} ${unit}, dims need ${expected}`);
+    const arrayOk = t.type === GGML_TYPE_F32 ? t.data instanceof Float32Array : t.type === GGML_TYPE_F16 ? t.data instanceof Uint16Array : t.data instanceof Uint8Array;
+    if (!arrayOk) throw new TypeError(`${t.name}: F32 needs Float32Array, F16 needs Uint16Array, Q4_0 and Q8_0 need Uint8Array blocks`);
     dataSize = alignUp(dataSize, alignment);
     offsets.push(dataSize);
-    dataSize += count * (t.type === GGML_TYPE_F32 ? 4 : 2);
+    dataSize += (count / size.values) * size.bytes;
   }
 
   const out = new ByteSink();
@@ -159,7 +175,8 @@ export function writeGguf(file: GgufFile): Uint8Array {
   file.tensors.forEach((t, i) => {
     out.zeros(dataStart + (offsets[i] ?? 0) - out.length);
     if (t.data instanceof Float32Array) for (const v of t.data) out.f32(v);
-    else for (const v of t.data) out.u16(v);
+    else if (t.data instanceof Uint16Array) for (const v of t.data) out.u16(v);
+    else out.raw(t.data);
   });
   // Pad the tail too, so concatenating or mmapping the file never reads a short final tensor block.
   out.zeros(alignUp(out.length, alignment) - out.length);
