@@ -121,6 +121,7 @@ export async function launchBackend(config: BackendConfig, options: LaunchOption
     signal: options.signal,
     onProgress: options.onProgress,
     cpuWaitMs: meter?.waitSoFar,
+    apiKey: keyFromEnv,
   });
   meter?.stop();
   if (ready.state !== 'ready') {

@@ -10,6 +10,8 @@ export interface WaitOptions {
   onProgress?: (line: string) => void;
   /** The backend's CPU wait so far (load-meter.ts): the deadline counts only its own time, so a busy machine slows a start without failing it. */
   cpuWaitMs?: () => number;
+  /** The key the backend is called with: a server started with one (vLLM --api-key) refuses the first answer without it. */
+  apiKey?: string;
 }
 
 export type WaitOutcome =
@@ -25,12 +27,12 @@ function requestDeadline(ms: number, signal: AbortSignal | undefined): AbortSign
   return signal ? AbortSignal.any([timeout, signal]) : timeout;
 }
 
-async function healthy(baseUrl: string, healthPath: string | undefined, signal: AbortSignal | undefined): Promise<boolean> {
+async function healthy(baseUrl: string, healthPath: string | undefined, signal: AbortSignal | undefined, headers: Record<string, string>): Promise<boolean> {
   const origin = baseUrl.replace(/\/v1\/?$/, '');
   const urls = healthPath ? [`${origin}${healthPath}`] : [`${origin}/health`, `${baseUrl}/models`];
   for (const url of urls) {
     try {
-      const { statusCode, body } = await request(url, { headersTimeout: 2_000, bodyTimeout: 2_000, signal: requestDeadline(2_000, signal) });
+      const { statusCode, body } = await request(url, { headers, headersTimeout: 2_000, bodyTimeout: 2_000, signal: requestDeadline(2_000, signal) });
       await body.dump();
       if (statusCode === 200) return true;
       if (statusCode !== 404) return false; // 503 while loading: keep waiting on this endpoint
@@ -42,11 +44,11 @@ async function healthy(baseUrl: string, healthPath: string | undefined, signal: 
 }
 
 /** One streamed token: the first request after ready pays for warm-up (Vulkan compiles pipelines here). */
-async function firstAnswer(baseUrl: string, model: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<number> {
+async function firstAnswer(baseUrl: string, model: string, timeoutMs: number, signal: AbortSignal | undefined, auth: Record<string, string>): Promise<number> {
   const started = performance.now();
   const { statusCode, body } = await request(`${baseUrl}/chat/completions`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...auth },
     body: JSON.stringify({ model, messages: [{ role: 'user', content: 'Hello' }], max_tokens: 1, temperature: 0, stream: true }),
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
@@ -60,12 +62,13 @@ async function firstAnswer(baseUrl: string, model: string, timeoutMs: number, si
 
 /** Polls until the server is healthy and has answered one real request, or it exits, or time runs out. */
 export async function waitUntilAnswering(options: WaitOptions): Promise<WaitOutcome> {
+  const auth: Record<string, string> = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
   const started = performance.now();
   const deadline = () => started + options.timeoutMs + (options.cpuWaitMs?.() ?? 0);
   let exitInfo: { code?: number; signal?: string } | undefined;
   void options.exited.then((info) => (exitInfo = info));
   let lastReport = performance.now();
-  while (!(await healthy(options.baseUrl, options.healthPath, options.signal))) {
+  while (!(await healthy(options.baseUrl, options.healthPath, options.signal, auth))) {
     if (exitInfo) return { state: 'failed', reason: `process exited (code ${exitInfo.code ?? 'none'}${exitInfo.signal ? `, ${exitInfo.signal}` : ''}) before it was healthy` };
     if (options.signal?.aborted) return { state: 'failed', reason: 'interrupted' };
     if (performance.now() > deadline()) return { state: 'failed', reason: `not healthy after ${options.timeoutMs} ms${options.cpuWaitMs ? ` of its own time (${Math.round(performance.now() - started)} ms in all)` : ''}` };
@@ -78,7 +81,7 @@ export async function waitUntilAnswering(options: WaitOptions): Promise<WaitOutc
   const healthyAt = performance.now();
   options.onProgress?.('healthy; waiting for a first real answer');
   try {
-    const firstAnswerTtftMs = await firstAnswer(options.baseUrl, options.model, Math.max(1_000, deadline() - healthyAt), options.signal);
+    const firstAnswerTtftMs = await firstAnswer(options.baseUrl, options.model, Math.max(1_000, deadline() - healthyAt), options.signal, auth);
     return { state: 'ready', healthyAt, answeredAt: performance.now(), firstAnswerTtftMs };
   } catch (error) {
     if (options.signal?.aborted) return { state: 'failed', reason: 'interrupted' };

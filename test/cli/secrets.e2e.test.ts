@@ -69,6 +69,10 @@ describe('API keys', () => {
     for (const log of logs) {
       const text = readFileSync(log, 'utf8');
       expect(text).toContain('starting with ECHO_API_KEY=[REDACTED]');
+      // Every request carried the key, the launcher's first-answer probe included.
+      const requests = text.split('\n').filter((l) => l.includes('POST /v1/chat/completions'));
+      expect(requests.length).toBeGreaterThan(0);
+      for (const line of requests) expect(line).toMatch(/with authorization Bearer \[REDACTED\]$/);
       expect(text).not.toContain(key.slice(0, 7));
       expect(text).not.toContain(key.slice(7));
     }
