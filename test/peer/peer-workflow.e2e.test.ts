@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GoldenFile, RunSummary } from '../../src/core/types.ts';
+import { loadSuites } from '../../src/suites/load-suites.ts';
 import { conform } from '../helpers/conform-cli.ts';
 import { startPeerProject, type PeerProject } from './peer-project.ts';
 
@@ -83,6 +84,10 @@ describe('llama-server, the peer conform did not write: record, the 2×2 matrix,
       expect(Object.keys(unsupported).sort(), suite).toEqual(Object.keys(expected).sort());
       for (const [caseId, reason] of Object.entries(expected)) expect(unsupported[caseId], `${suite}/${caseId}`).toMatch(reason);
       for (const caseId of Object.keys(expected)) expect(golden.samples[caseId], `${suite}/${caseId} has no sample`).toBeUndefined();
+      // Every case is accounted for, once: a sample or an unsupported reason, never both, never neither.
+      const cases = loadSuites([`suites/${suite}.yaml`], project.dir)[0]!.cases.map((c) => c.id);
+      expect([...Object.keys(golden.samples), ...Object.keys(unsupported)].sort(), suite).toEqual(cases.sort());
+      for (const [caseId, reason] of Object.entries(unsupported)) expect(record.stdout).toContain(`  unsupported ${suite}/${caseId}: ${reason}`);
     }
     expect(record.stdout).toMatch(/unsupported smoke\/json-schema-answer: HTTP 400: Failed to initialize samplers/);
   }, 600_000);
