@@ -28,15 +28,9 @@ import { createOpenAiHttpRunner } from '../src/runners/openai-http-runner.ts';
 import { startBackendTelemetry } from '../src/telemetry/backend-telemetry.ts';
 import { createNodePowerIo } from '../src/telemetry/energy/node-power-io.ts';
 import { scrapeOnce } from '../src/telemetry/metrics/metrics-scraper.ts';
+import { envInt } from './bench-env.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${raw}`);
-  return value;
-}
 
 const blocks = envInt('BENCH_BLOCKS', 10);
 const perBlock = envInt('BENCH_PER_BLOCK', 20);

@@ -29,15 +29,9 @@ import { launchBackend, type LaunchedBackend } from '../src/launch/launch-backen
 import { createOpenAiHttpRunner } from '../src/runners/openai-http-runner.ts';
 import type { Runner } from '../src/runners/runner.ts';
 import { fillerText } from '../src/suites/prompt-template.ts';
+import { envInt } from './bench-env.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${raw}`);
-  return value;
-}
 
 const ROUNDS = envInt('BENCH_N', 6);
 const base = DEFAULT_CONFIG.backends.find((b) => b.name === 'cpu')! as BackendConfig & { launch: NonNullable<BackendConfig['launch']> };
