@@ -62,6 +62,9 @@ describe('conform keygen, manifest sign and manifest verify', () => {
     expect((await conform(['keygen'], { cwd: project })).exitCode).toBe(0);
     expect((await conform(['keygen', '--out', 'other'], { cwd: project })).exitCode).toBe(0);
     const key = readFileSync(join(project, 'conform-manifest.key'), 'utf8');
+    // Without --release, in a folder with no git tag, the release is "unknown": the error names the ones there are.
+    const unnamed = await conform(['manifest', 'sign', '--key-env', 'MANIFEST_KEY'], { cwd: project, env: { MANIFEST_KEY: key } });
+    expect([unnamed.exitCode, unnamed.stderr.trim()]).toEqual([2, 'conform manifest: manifests/unknown/manifest.json: no such file; manifests has "v1": give --release v1 or --manifest <file>']);
     const signed = await conform(['manifest', 'sign', '--key-env', 'MANIFEST_KEY', '--release', 'v1'], { cwd: project, env: { MANIFEST_KEY: key } });
     expect(signed.exitCode, signed.stderr).toBe(0);
     expect(signed.stdout).not.toContain('PRIVATE');

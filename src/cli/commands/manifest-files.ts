@@ -1,7 +1,7 @@
 // Where the manifest commands read and write: manifests/<release>/manifest.json, its DSSE envelope
 // beside it, and manifests/history.json; every write goes through a temporary file and a rename.
 
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { loadConfig, type LoadedConfig } from '../../config/load-config.ts';
 import { ConformError } from '../../core/errors.ts';
@@ -25,6 +25,19 @@ export async function manifestPath(values: { manifest?: string; release?: string
   const release = await resolveRelease(values.release, loaded, ctx);
   const file = values.manifest ? resolve(ctx.cwd, values.manifest) : join(loaded.baseDir, MANIFESTS_DIR, release, 'manifest.json');
   return { file, loaded, release };
+}
+
+/** What to say when the manifest of a release is not there: the releases that do have one, and how to pick one. */
+export function missingManifestHint(file: string, ctx: CliContext): string {
+  const dir = dirname(dirname(file));
+  let releases: string[] = [];
+  try {
+    releases = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory() && existsSync(join(dir, e.name, 'manifest.json'))).map((e) => e.name).sort();
+  } catch {
+    // no manifests folder at all
+  }
+  if (releases.length === 0) return '; write one with "conform manifest" first';
+  return `; ${shown(dir, ctx)} has ${releases.map((r) => `"${r}"`).join(', ')}: give --release ${releases.at(-1)} or --manifest <file>`;
 }
 
 /** The envelope of a manifest: manifest.json → manifest.dsse.json beside it. */

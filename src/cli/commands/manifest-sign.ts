@@ -4,7 +4,7 @@ import { ConformError, EXIT } from '../../core/errors.ts';
 import { keyIdOf, readEd25519Key, sha256Hex, signManifest, verifyManifest } from '../../manifest/sign.ts';
 import { parseCommandArgs } from '../args.ts';
 import type { CliContext } from '../context.ts';
-import { envelopePath, jsonText, manifestPath, readJson, shown, writeAtomically } from './manifest-files.ts';
+import { envelopePath, jsonText, manifestPath, missingManifestHint, readJson, shown, writeAtomically } from './manifest-files.ts';
 
 export const MANIFEST_SIGN_HELP = `conform manifest sign --key-env <NAME> [--manifest <file>] [--release vX.Y.Z] [--out <envelope>]
 
@@ -70,6 +70,6 @@ function readableFile(file: string, ctx: CliContext): string {
     readFileSync(file);
     return file;
   } catch {
-    throw new ConformError('USAGE', `${shown(file, ctx)}: no such file`);
+    throw new ConformError('USAGE', `${shown(file, ctx)}: no such file${file.endsWith('manifest.json') ? missingManifestHint(file, ctx) : ''}`);
   }
 }
