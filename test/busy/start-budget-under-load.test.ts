@@ -13,17 +13,6 @@ import { withCpuHog } from '../helpers/cpu-hog.ts';
 
 const SERVER = join(REPO, 'test', 'fixtures', 'servers', 'start-server.mjs');
 
-/** Rounds of the fixture's arithmetic that take `ms` of CPU time here: CPU time, so the machine's load does not change it. */
-function roundsFor(ms: number): number {
-  const rounds = 5_000_000;
-  const before = process.cpuUsage();
-  let x = 0;
-  for (let i = 0; i < rounds; i++) x = (x * 31 + i) | 0;
-  const used = process.cpuUsage(before);
-  const cpuMs = (used.user + used.system) / 1000 + (x === 42 ? 1 : 0);
-  return Math.ceil((rounds * ms) / Math.max(cpuMs, 1));
-}
-
 function backend(args: string[], readyTimeoutMs = 60_000): BackendConfig {
   return { name: 'fixture', class: 'gpu', model: 'start', launch: { command: process.execPath, args: [SERVER, '{port}', ...args], readyTimeoutMs } };
 }
@@ -56,13 +45,13 @@ async function quietAndBusy(config: BackendConfig, testCase = coldCase, hogThrea
 
 describe.runIf(process.platform === 'linux')('start budgets beside a CPU hog', () => {
   it('passes a good cold start both quiet and busy', async () => {
-    const [quiet, busy] = await quietAndBusy(backend(['--cold-work', String(roundsFor(50))]));
+    const [quiet, busy] = await quietAndBusy(backend(['--cold-cpu-ms', '50']));
     expect(quiet!.status, quiet!.verdicts[0]?.message).toBe('pass');
     expect(busy!.status, busy!.verdicts[0]?.message).toBe('pass');
   }, 180_000);
 
   it('must catch, quiet and busy: a cold start that computes for 3 s before it listens', async () => {
-    const [quiet, busy] = await quietAndBusy(backend(['--cold-work', String(roundsFor(3000))]));
+    const [quiet, busy] = await quietAndBusy(backend(['--cold-cpu-ms', '3000']));
     for (const run of [quiet!, busy!]) {
       expect(run.status, run.verdicts[0]?.message).toBe('fail');
       expect(run.verdicts[0]!.message).toMatch(/spawn to first answer \d+ ms > 1500 ms/);
@@ -92,13 +81,13 @@ describe.runIf(process.platform === 'linux')('start budgets beside a CPU hog', (
     const generous: Case = { ...coldCase, checks: [{ kind: 'start-budget', spawnToReadyMs: 10_000 }] };
 
     it('does not time out a start the machine slowed: 1 s of CPU before it listens, 2.5 s allowed', async () => {
-      const [quiet, busy] = await quietAndBusy(backend(['--cold-work', String(roundsFor(1000))], 2500), generous, hogThreads);
+      const [quiet, busy] = await quietAndBusy(backend(['--cold-cpu-ms', '1000'], 2500), generous, hogThreads);
       expect(quiet!.status, quiet!.verdicts[0]?.message).toBe('pass');
       expect(busy!.status, busy!.verdicts[0]?.message).toBe('pass');
     }, 180_000);
 
     it('still times out a server that computes forever, quiet and busy', async () => {
-      const [quiet, busy] = await quietAndBusy(backend(['--cold-work', '1e15'], 2500), generous, hogThreads);
+      const [quiet, busy] = await quietAndBusy(backend(['--cold-cpu-ms', '1e12'], 2500), generous, hogThreads);
       for (const run of [quiet!, busy!]) {
         expect(run.status).toBe('error');
         expect(run.verdicts[0]!.message).toMatch(/^crash: cold start failed: not healthy after 2500 ms of its own time \(\d+ ms in all\)/);
