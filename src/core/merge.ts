@@ -56,12 +56,6 @@ export function validateRunSummary(raw: unknown, source: string): RunSummary {
   return raw as unknown as RunSummary;
 }
 
-/** Identity values are strings, numbers or flat records (modelFingerprint): equal when they serialize alike, key order aside. */
-function sameValue(a: unknown, b: unknown): boolean {
-  const canonical = (v: unknown) => JSON.stringify(v, (_, x: unknown) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([k], [l]) => (k < l ? -1 : 1))) : x));
-  return a === b || canonical(a) === canonical(b);
-}
-
 const STATE_RANK: Record<BackendRun['state'], number> = { ran: 0, skipped: 1, unavailable: 2, crashed: 3 };
 
 /** The same backend seen in several inputs: one class and one identity, the worst state, every reason. */
@@ -72,7 +66,8 @@ function mergeBackend(into: BackendRun, next: BackendRun, intoRun: string, nextR
   for (const [key, value] of Object.entries(next.identity) as Array<[string, unknown]>) {
     if (value === undefined) continue;
     const known = identity[key];
-    if (known !== undefined && !sameValue(known, value))
+    // Identity values may be records (modelFingerprint): equal when their canonical JSON is, key order aside.
+    if (known !== undefined && known !== value && canonicalJson(known) !== canonicalJson(value))
       throw new ConformError(
         'RECORD_INVALID',
         `backend "${next.name}" reports ${key} ${JSON.stringify(known)} in run ${intoRun} and ${JSON.stringify(value)} in run ${nextRun}; results of different builds or devices cannot be merged under one name`,
