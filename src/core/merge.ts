@@ -148,7 +148,8 @@ export function mergeSummaries(summaries: RunSummary[]): RunSummary {
       backends.set(run.name, seen ? { run: mergeBackend(seen.run, run, seen.runId, summary.runId), runId: seen.runId } : { run: withoutDerived(structuredClone(run)), runId: summary.runId });
     }
     for (const result of summary.results) {
-      const text = canonicalJson(result);
+      // Where a result sits in its own folder's journal is not part of what it says.
+      const text = canonicalJson({ ...result, sampleLine: undefined });
       const seen = results.get(result.id);
       if (!seen) results.set(result.id, { result, text, runId: summary.runId });
       else if (seen.text !== text)

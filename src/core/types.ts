@@ -337,7 +337,10 @@ export interface CaseResult {
   suite: string;
   caseId: string;
   status: Status;
+  /** In memory, and in the journal; summary.json leaves it out and gives sampleLine instead. */
   sample?: Sample;
+  /** Line of the run's samples.jsonl (counted from 1) that holds this result with its sample. */
+  sampleLine?: number;
   verdicts: Verdict[];
 }
 

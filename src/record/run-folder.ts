@@ -5,7 +5,7 @@ import { loadConfig } from '../config/load-config.ts';
 import { ConformError } from '../core/errors.ts';
 import { validateRunSummary } from '../core/merge.ts';
 import { buildSummary } from '../core/summary.ts';
-import type { RunSummary } from '../core/types.ts';
+import type { RunSummary, Sample } from '../core/types.ts';
 import { readJournal } from './run-journal.ts';
 
 // Run folders are read by report, merge, gate and badge alike; one reader keeps their errors the same.
@@ -69,7 +69,21 @@ export function readRunSummary(path: string, cwd: string, options: ReadRunOption
   } catch (error) {
     throw new ConformError('RECORD_INVALID', `${relative(cwd, file) || file}: not valid JSON: ${(error as Error).message.split('\n')[0]}`, { cause: error });
   }
-  return { summary: validateRunSummary(raw, relative(cwd, file) || file), file, dir: dirname(file) };
+  const summary = validateRunSummary(raw, relative(cwd, file) || file);
+  return { summary: withJournalSamples(summary, dirname(file)), file, dir: dirname(file) };
+}
+
+/**
+ * The summary with each result's sample read back from the journal beside it (summary.json points into
+ * samples.jsonl rather than copying the samples). A result whose line is gone keeps no sample, as does
+ * every result of a summary with no journal beside it: checks and reports treat it as a case without one.
+ */
+function withJournalSamples(summary: RunSummary, dir: string): RunSummary {
+  const wanted = summary.results.filter((r) => !r.sample && r.sampleLine !== undefined);
+  if (wanted.length === 0 || !existsSync(join(dir, 'samples.jsonl'))) return summary;
+  const samples = new Map<string, Sample>();
+  for (const r of readJournal(dir).results) if (r.sample) samples.set(r.id, r.sample);
+  return { ...summary, results: summary.results.map((r) => (r.sample || !samples.has(r.id) ? r : { ...r, sample: samples.get(r.id) })) };
 }
 
 /** The record a run folder holds: summary.json, or the journal of a run killed before it wrote one. */

@@ -51,6 +51,8 @@ export interface JournalContents {
   intactBytes: number;
   /** True when the last line is complete JSON whose newline the kill cut off. */
   missingNewline: boolean;
+  /** Lines the journal holds once repaired: where the line numbers of appended entries continue. */
+  lines: number;
 }
 
 const STATE_RANK: Record<BackendRun['state'], number> = { ran: 0, skipped: 1, unavailable: 2, crashed: 3 };
@@ -128,7 +130,7 @@ function parseLine(bytes: Buffer, file: string, number: number): Record<string, 
 export function readJournal(runDir: string): JournalContents {
   const file = join(runDir, 'samples.jsonl');
   if (!existsSync(file)) throw new ConformError('RECORD_INVALID', `${file}: no such file; is ${runDir} a run folder (reports/<run-id>)?`);
-  const contents: JournalContents = { file, results: [], backends: [], resumes: [], droppedBytes: 0, intactBytes: 0, missingNewline: false };
+  const contents: JournalContents = { file, results: [], backends: [], resumes: [], droppedBytes: 0, intactBytes: 0, missingNewline: false, lines: 0 };
   const seen = new Set<string>();
   const backends = new Map<string, BackendRun>();
   // Within one session the last entry of a backend is its state; across sessions they combine.
@@ -150,13 +152,14 @@ export function readJournal(runDir: string): JournalContents {
       const result = rest as unknown as CaseResult;
       if (typeof result.id !== 'string' || seen.has(result.id)) return;
       seen.add(result.id);
-      contents.results.push(result);
+      contents.results.push({ ...result, sampleLine: number });
     }
   };
   const { tailStart, size, lines } = forEachLine(file, (bytes, end, number) => {
     const entry = parseLine(bytes, file, number);
     if (entry) take(entry, number);
     contents.intactBytes = end;
+    contents.lines = number;
   });
   if (tailStart < size) {
     // The kill came while the last line was being written: keep it only if it is whole.
@@ -177,6 +180,7 @@ export function readJournal(runDir: string): JournalContents {
       take(entry, lines + 1);
       contents.intactBytes = size;
       contents.missingNewline = true;
+      contents.lines = lines + 1;
     } else contents.droppedBytes = size - tailStart;
   }
   closeSession();

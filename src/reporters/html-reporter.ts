@@ -51,7 +51,14 @@ function renderInto(sink: TextSink, summary: RunSummary, options: HtmlReporterOp
   const model = buildReportModel(summary, { goldens: options.goldens });
   const { head, caseRow, tail } = templates();
   sink.write(head(model));
-  for (const row of model.cases) sink.write(caseRow(row));
+  // Compact rows are lines of text; a run of them shares one <pre>.
+  let inLines = false;
+  for (const row of model.cases) {
+    if (row.compact !== inLines) sink.write(row.compact ? '  <pre class="case-lines">' : '</pre>\n');
+    inLines = row.compact;
+    sink.write(caseRow(row));
+  }
+  if (inLines) sink.write('</pre>\n');
   sink.write(tail(model));
 }
 

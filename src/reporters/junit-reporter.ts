@@ -63,7 +63,7 @@ function testcase(result: CaseResult, classname: string): string {
   } else {
     const element = result.status === 'fail' ? 'failure' : 'error';
     lines.push(`      <${element} message="${xmlAttr(message)}" type="${xmlAttr(v?.check ?? result.status)}">${xmlText(body.join('\n'))}</${element}>`);
-    // Clipped before escaping: the whole text is in summary.json, and escaping a huge body would copy it again.
+    // Clipped before escaping: the whole text is in samples.jsonl, and escaping a huge body would copy it again.
     const out = [deviations, result.sample?.text ? clip(result.sample.text, MAX_SHOWN_TEXT) : undefined].filter(Boolean).join('\n');
     if (out) lines.push(`      <system-out>${xmlText(out)}</system-out>`);
   }

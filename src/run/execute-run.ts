@@ -100,8 +100,8 @@ export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRun
   const record = (raw: CaseResult) => {
     // The runner redacts its own backend's key; every key is taken out again here, whatever produced the result.
     const result = redactSecrets(raw, secrets);
+    result.sampleLine = options.journal.append({ type: 'result', ...result });
     results.push(result);
-    options.journal.append({ type: 'result', ...result });
     options.hooks?.onResult?.(result);
   };
   for (const backend of options.backends) {

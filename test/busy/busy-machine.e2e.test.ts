@@ -16,6 +16,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary, Status } from '../../src/core/types.ts';
 import { conform, makeProject, REPO } from '../helpers/conform-cli.ts';
 import { withCpuHog } from '../helpers/cpu-hog.ts';
+import { readRunSummary } from '../../src/record/run-folder.ts';
 
 const SUITES = ['cold-warm', 'long-context'];
 const RUN_TIMEOUT_MS = 1_200_000;
@@ -36,7 +37,7 @@ async function runSuites(project: string): Promise<Outcome> {
   const output = `${result.stdout}\n${result.stderr}`;
   const runDir = /Results: (\S+)/.exec(result.stdout)?.[1];
   expect(runDir, output).toBeDefined();
-  const summary = JSON.parse(readFileSync(join(runDir!, 'summary.json'), 'utf8')) as RunSummary;
+  const summary = readRunSummary(runDir!, '/').summary;
   const verdicts = Object.fromEntries(summary.results.map((r) => [`${r.backend}/${r.suite}/${r.caseId}`, `${r.status}: ${r.verdicts.map((v) => `${v.check}=${v.status}`).join(', ')}`]));
   return { exitCode: result.exitCode, wallS, summary, verdicts, output };
 }

@@ -10,6 +10,7 @@ import { ensureFixtureModel } from '../../src/engine/fixture-model/ensure-fixtur
 import { freePort } from '../../src/launch/free-port.ts';
 import { launchBackend, type LaunchedBackend } from '../../src/launch/launch-backend.ts';
 import { conform, makeProject, REPO } from '../helpers/conform-cli.ts';
+import { readRunSummary } from '../../src/record/run-folder.ts';
 
 // Real samples from the built-in cpu engine on the default suites that stream and run in seconds
 // (smoke, function-calling, streaming), once through a proxy that forwards at once and once through
@@ -72,7 +73,7 @@ describe('a 500 ms TTFT inflation on the default suites', () => {
     const [baseDir, slowDir] = [runDirOf(baseline.stdout), runDirOf(slow.stdout)];
     const ttfts = (runDir: string) =>
       new Map(
-        (JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as RunSummary).results
+        (readRunSummary(runDir, '/').summary).results
           .filter((r) => r.sample?.kind === 'ok' && r.sample.timings.firstTokenMs !== undefined)
           .map((r) => [r.id, r.sample!.timings.firstTokenMs!]),
       );
@@ -88,7 +89,7 @@ describe('a 500 ms TTFT inflation on the default suites', () => {
 
     // The same runs without the streaming suite: too few streamed samples, and TTFT goes unjudged.
     const without = (from: string, name: string) => {
-      const summary = JSON.parse(readFileSync(join(from, 'summary.json'), 'utf8')) as RunSummary;
+      const summary = readRunSummary(from, '/').summary;
       const file = join(dir, `${name}.json`);
       writeFileSync(file, JSON.stringify({ ...summary, suites: summary.suites.filter((s) => s !== 'streaming'), results: summary.results.filter((r) => r.suite !== 'streaming') }));
       return file;

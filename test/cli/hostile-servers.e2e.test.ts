@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../src/core/types.ts';
 import { conform, makeProject, REPO } from '../helpers/conform-cli.ts';
+import { readRunSummary } from '../../src/record/run-folder.ts';
 
 const SERVERS = join(REPO, 'test', 'fixtures', 'servers');
 
@@ -18,7 +19,7 @@ function project(config: string, cases: string[]): string {
 function summaryOf(stdout: string): RunSummary {
   const runDir = /Results: (\S+)/.exec(stdout)?.[1];
   expect(runDir, stdout).toBeDefined();
-  return JSON.parse(readFileSync(join(runDir!, 'summary.json'), 'utf8')) as RunSummary;
+  return readRunSummary(runDir!, '/').summary;
 }
 
 const streamedCases = (n: number) =>
@@ -89,6 +90,6 @@ describe('a big answer and a report that cannot be written', () => {
     for (const file of ['summary.json', 'junit.xml', 'summary.md', 'report.html', 'samples.jsonl']) expect(existsSync(join(runDir, file)), file).toBe(true);
     const summary = summaryOf(run.stdout);
     expect(summary.results.find((r) => r.caseId === 'big')!.sample!.text).toHaveLength(2 * 1024 * 1024);
-    expect(readFileSync(join(runDir, 'report.html'), 'utf8')).toContain('more characters; all of them are in summary.json');
+    expect(readFileSync(join(runDir, 'report.html'), 'utf8')).toContain('more characters; all of them are in samples.jsonl');
   }, 120_000);
 });

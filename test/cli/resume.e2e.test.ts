@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createSeededRandom } from '../../src/core/seeded-random.ts';
 import type { CaseResult, RunSummary } from '../../src/core/types.ts';
 import { conform, makeProject, REPO } from '../helpers/conform-cli.ts';
+import { readRunSummary } from '../../src/record/run-folder.ts';
 
 // The built-in cpu engine (conform serve, about 3 ms a token) on three suites: 26 cases, matches-case
 // checks among them, whose earlier sibling may have run before the kill.
@@ -12,7 +13,7 @@ const SELECTION = ['--backend', 'cpu', '--suite', 'smoke', '--suite', 'determini
 const CASES = 26;
 const BIN = join(REPO, 'bin', 'conform.js');
 
-const summaryIn = (dir: string) => JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as RunSummary;
+const summaryIn = (dir: string) => readRunSummary(dir, '/').summary;
 const resultLines = (dir: string) => {
   try {
     return readFileSync(join(dir, 'samples.jsonl'), 'utf8').split('\n').filter((l) => l.startsWith('{"type":"result"')).length;

@@ -4,13 +4,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../src/core/types.ts';
 import { result, summary } from '../core/run-summary-fixtures.ts';
 import { conform, makeProject, REPO } from '../helpers/conform-cli.ts';
+import { readRunSummary } from '../../src/record/run-folder.ts';
 
 const runDirOf = (stdout: string): string => {
   const dir = /Results: (\S+)/.exec(stdout)?.[1];
   expect(dir, stdout).toBeDefined();
   return dir!;
 };
-const read = (dir: string) => JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as RunSummary;
+const read = (dir: string) => readRunSummary(dir, '/').summary;
 
 /** id → status and each verdict's check and status; timings and measured values masked. */
 const verdictsOf = (summary: RunSummary) =>
@@ -51,10 +52,16 @@ describe('conform run --shard, end to end: two shards merged equal the unsharded
     expect(merged.matrix).toEqual(all!.matrix);
     expect(merged.backends.map((b) => [b.name, b.state])).toEqual([['cpu', 'ran']]);
     expect(merged.backends[0]!.identity).toEqual(all!.backends[0]!.identity);
-    // The journals are concatenated: one result line per merged result.
-    const journal = readFileSync(join(project, 'merged', 'samples.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { type: string });
+    // The merged journal: a line naming the inputs, then every merged result with its sample, where summary.json points.
+    const journal = readFileSync(join(project, 'merged', 'samples.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { type: string; id?: string; sample?: unknown });
+    expect(journal[0]).toEqual({ type: 'merge', runs: expect.arrayContaining([s1!.runId, s2!.runId]) });
     expect(journal.filter((e) => e.type === 'result')).toHaveLength(merged.results.length);
-    expect(journal.filter((e) => e.type === 'run')).toHaveLength(2);
+    const stored = JSON.parse(readFileSync(join(project, 'merged', 'summary.json'), 'utf8')) as RunSummary;
+    for (const r of stored.results) {
+      expect(r.sample, r.id).toBeUndefined();
+      expect(journal[r.sampleLine! - 1]!.id, r.id).toBe(r.id);
+    }
+    expect(merged.results.filter((r) => r.sample).length).toBe(all!.results.filter((r) => r.sample).length);
 
     // gate and badge take the merged folder like any run (latency left out: a few cases on a shared machine).
     writeFileSync(join(project, 'policy.json'), JSON.stringify({ minSamples: 1000 }));
@@ -81,7 +88,8 @@ describe('conform merge on constructed run folders', () => {
     expect(merge.exitCode, merge.stderr).toBe(0);
     const dir = runDirOf(merge.stdout);
     expect(dir).toMatch(/reports\/merged-20260101T000000Z-[0-9a-f]{6}$/);
-    expect(readFileSync(join(dir, 'samples.jsonl'), 'utf8')).toBe('{"type":"run","runId":"a"}\n{"type":"run","runId":"b"}\n');
+    const journal = readFileSync(join(dir, 'samples.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { type: string; backend?: string });
+    expect(journal.map((e) => [e.type, e.backend])).toEqual([['merge', undefined], ['result', 'cpu'], ['result', 'vulkan']]);
     const again = await conform(['merge', 'reports/b', 'reports/a'], { cwd: project });
     expect(runDirOf(again.stdout)).toBe(dir);
     const gate = await conform(['gate', '--baseline', 'reports/a'], { cwd: project });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GoldenFile, RunSummary } from '../../src/core/types.ts';
 import { CONFORM_VERSION, createUserProject, DEPENDENCY_VERSION, DEV_VERSION, hasVulkan, npmInstall, npx, packConform, runFolders } from './user-project.ts';
+import { readRunSummary } from '../../src/record/run-folder.ts';
 
 // conform as a team adds it to its own repository: npm pack, then an empty ES-module project that
 // installs the tarball (with typescript and vitest of its own), runs init, record and run on the
@@ -26,7 +27,7 @@ afterAll(() => project && rmSync(project, { recursive: true, force: true }));
 
 // Each step starts real engines; vulkan on llvmpipe takes tens of seconds to come up on a busy machine.
 const STEP_TIMEOUT = 300_000;
-const summaryOf = (folder: string) => JSON.parse(readFileSync(join(folder, 'summary.json'), 'utf8')) as RunSummary;
+const summaryOf = (folder: string) => readRunSummary(folder, '/').summary;
 
 describe('conform installed from a tarball into an ES-module project', () => {
   it('holds the compiled build and none of the sources, and starts from it', async () => {

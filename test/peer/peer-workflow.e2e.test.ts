@@ -10,6 +10,7 @@ import type { GoldenFile, RunSummary } from '../../src/core/types.ts';
 import { loadSuites } from '../../src/suites/load-suites.ts';
 import { conform } from '../helpers/conform-cli.ts';
 import { startPeerProject, type PeerProject } from './peer-project.ts';
+import { readRunSummary } from '../../src/record/run-folder.ts';
 
 const SUITES = ['cold-warm', 'determinism', 'function-calling', 'long-context', 'smoke', 'streaming', 'tool-use-jitter'];
 const PEERS = ['llama-server-cpu', 'llama-server-vulkan'];
@@ -59,7 +60,7 @@ const PEER_FAILURES: Record<string, string[]> = {
 function summaryOf(stdout: string): RunSummary {
   const runDir = /Results: (\S+)/.exec(stdout)?.[1];
   expect(runDir, stdout).toBeDefined();
-  return JSON.parse(readFileSync(join(runDir!, 'summary.json'), 'utf8')) as RunSummary;
+  return readRunSummary(runDir!, '/').summary;
 }
 
 describe('llama-server, the peer conform did not write: record, the 2×2 matrix, backends', () => {

@@ -29,6 +29,18 @@ describe('writeJson', () => {
     );
   });
 
+  it('writes the same text when a big neighbour sends the walk piecewise and the small parts go to JSON.stringify nested', () => {
+    // Past 4 Mi characters in all, a value is walked piece by piece; its small members are stringified whole and re-indented.
+    const filler = 'f'.repeat(1 << 22);
+    fc.assert(
+      fc.property(value, fc.constantFrom(0, 2), (v, indent) => {
+        for (const big of [{ filler, nested: { v, list: [v, filler] } }, [filler, [v], { v }]])
+          expect(written(big, indent) === JSON.stringify(big, null, indent || undefined)).toBe(true);
+      }),
+      { numRuns: 20, seed: 11 },
+    );
+  });
+
   it('escapes a string longer than one slice in slices, keeping a surrogate pair across the cut whole', () => {
     const text = `${'a'.repeat((1 << 20) - 1)}😀\u0001"${'b'.repeat(1 << 20)}`;
     expect(written({ text }, 2)).toBe(JSON.stringify({ text }, null, 2));

@@ -5,7 +5,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countMatrix } from '../../src/core/outcome.ts';
 import type { RunSummary } from '../../src/core/types.ts';
-import { anchorFor, buildReportModel } from '../../src/reporters/html/build-report-model.ts';
+import { anchorFor, buildReportModel, FULL_REPORT_CASES } from '../../src/reporters/html/build-report-model.ts';
 import { createHtmlReporter, renderHtmlReport } from '../../src/reporters/html-reporter.ts';
 import { renderJunit } from '../../src/reporters/junit-reporter.ts';
 import { launchChromium, openFile, type LoadedPage } from './browser.ts';
@@ -231,5 +231,46 @@ describe('html report in headless Chromium', () => {
     expect(html).not.toContain('@import');
     // The template gets plain data: no triple-stash anywhere, so nothing bypasses escaping.
     expect(readFileSync(new URL('../../src/reporters/html/report.hbs', import.meta.url), 'utf8')).not.toContain('{{{');
+  });
+});
+
+describe('html report: a run too big to show every case in full', () => {
+  // The fixture's cases copied until the run has more than FULL_REPORT_CASES, hostile text in a passing case's verdict.
+  const bigSummary = (): RunSummary => {
+    const base = fixtureSummary();
+    const results = Array.from({ length: Math.ceil((FULL_REPORT_CASES + 1) / base.results.length) }, (_, copy) =>
+      base.results.map((r, i) => ({ ...r, id: `${r.id}-${copy}`, caseId: `${r.caseId}-${copy}`, sampleLine: copy * base.results.length + i + 2 })),
+    ).flat();
+    const pass = results.find((r) => r.status === 'pass')!;
+    pass.verdicts = pass.verdicts.map((v) => ({ ...v, message: HOSTILE }));
+    return { ...base, results, matrix: countMatrix(results) };
+  };
+
+  it('keeps failures, errors and divergences in full and puts every other case on one escaped line naming its journal line', () => {
+    const summary = bigSummary();
+    const model = buildReportModel(summary, { goldens: fixtureGoldens() });
+    expect(model.cases).toHaveLength(summary.results.length);
+    const full = model.cases.filter((c) => !c.compact);
+    expect(full.length).toBeGreaterThan(0);
+    for (const row of full) expect(row.status !== 'pass' && row.status !== 'skip' || row.diff !== null || row.open, row.caseId).toBe(true);
+    expect(full.every((c) => c.status !== 'fail' || c.verdicts.length > 0)).toBe(true);
+    const compact = model.cases.filter((c) => c.compact);
+    expect(compact.length).toBeGreaterThan(summary.results.length / 2);
+    expect(compact.every((c) => c.status === 'pass' || c.status === 'skip')).toBe(true);
+    expect(model.casesNote).toContain(`${compact.length.toLocaleString('en-US')} of ${summary.results.length.toLocaleString('en-US')} cases are one line each`);
+
+    const html = renderHtmlReport(summary, { goldens: fixtureGoldens() });
+    const first = compact[0]!;
+    expect(html).toContain(`${first.status}  ${first.backend}  ${first.suite}  ${first.caseId}  TTFT ${first.ttft}  end-to-end ${first.e2e}  ${first.journalLine}`);
+    expect(first.journalLine).toMatch(/^samples\.jsonl line \d+$/);
+    expect(html).not.toContain('<script>window.__pwned');
+    expect(html).toContain('&lt;script&gt;window.__pwned');
+    // Every problem links to a case rendered in full.
+    for (const p of model.problems) expect(html).toContain(`id="${p.anchor}"`);
+  });
+
+  it('shows every case in full up to FULL_REPORT_CASES', () => {
+    const model = buildReportModel(fixtureSummary(), { goldens: fixtureGoldens() });
+    expect(model.cases.some((c) => c.compact)).toBe(false);
   });
 });

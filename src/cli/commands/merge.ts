@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { loadConfig } from '../../config/load-config.ts';
 import { ConformError, EXIT } from '../../core/errors.ts';
@@ -6,6 +6,7 @@ import { canonicalOrder, mergeSummaries } from '../../core/merge.ts';
 import { readRunSummary, type RunOnDisk } from '../../record/run-folder.ts';
 import type { RunSummary } from '../../core/types.ts';
 import { createJsonReporter } from '../../reporters/json-reporter.ts';
+import { writeFileInPieces, writeJson } from '../../record/json-writer.ts';
 import { parseCommandArgs } from '../args.ts';
 import type { CliContext } from '../context.ts';
 
@@ -13,33 +14,27 @@ export const MERGE_HELP = `conform merge <run folder or summary.json>... [--out 
 
 Merges run records (shards of one run, or one run per backend from a CI matrix) into one run
 folder: summary.json with backends and results joined by their stable ids, matrix and totals
-recounted, and samples.jsonl concatenated from the inputs that have one. report, gate and badge
+recounted, and samples.jsonl holding every merged result with its sample. report, gate and badge
 read the result like any run. Default --out: <reportsDir>/merged-<start>-<hash of the input run ids>.
 A result present in two inputs with different content is refused (exit 2).`;
 
-/** Copies files one after another into `target`, each ending in a newline, a megabyte at a time. */
-function concatenateLines(files: string[], target: string): void {
-  const temporary = `${target}.${process.pid}.tmp`;
-  const out = openSync(temporary, 'w');
-  const buffer = Buffer.alloc(1 << 20);
-  try {
-    for (const file of files) {
-      const fd = openSync(file, 'r');
-      let last = 0x0a;
-      try {
-        for (let n; (n = readSync(fd, buffer, 0, buffer.length, null)) > 0; ) {
-          writeSync(out, buffer, 0, n);
-          last = buffer[n - 1]!;
-        }
-      } finally {
-        closeSync(fd);
-      }
-      if (last !== 0x0a) writeSync(out, '\n');
+/**
+ * The merged folder's journal: a line naming the merged runs, then each merged result with its sample, in
+ * the summary's order. Each result's sampleLine is set to its line here, so the summary points into this
+ * file as a run's summary points into its own.
+ */
+function writeMergedJournal(merged: RunSummary, runIds: string[], target: string): RunSummary {
+  let line = 1;
+  const results = merged.results.map((r) => ({ ...r, sampleLine: ++line }));
+  writeFileInPieces(target, (sink) => {
+    writeJson(sink, { type: 'merge', runs: runIds });
+    sink.write('\n');
+    for (const result of results) {
+      writeJson(sink, { type: 'result', ...result, sampleLine: undefined });
+      sink.write('\n');
     }
-  } finally {
-    closeSync(out);
-  }
-  renameSync(temporary, target);
+  });
+  return { ...merged, results };
 }
 
 /** `conform merge`: one run folder from many. */
@@ -61,15 +56,10 @@ export async function mergeCommand(argv: string[], ctx: CliContext): Promise<num
     const { config, baseDir } = await loadConfig(ctx.cwd, values.config);
     outDir = resolve(baseDir, config.reportsDir, merged.runId);
   }
-  // Journals in the order merge puts its inputs (start time, then run id), copied in chunks: a journal
-  // can be larger than any one string. Into a temporary file first, since the output may be an input.
-  const runOf = new Map(runs.map((r) => [r.summary, r] as const));
-  const journals = canonicalOrder(runs.map((r) => r.summary))
-    .map((summary) => join(runOf.get(summary)!.dir, 'samples.jsonl'))
-    .filter((file) => existsSync(file));
   mkdirSync(outDir, { recursive: true });
-  if (journals.length) concatenateLines(journals, join(outDir, 'samples.jsonl'));
-  createJsonReporter().onRunEnd!(merged, outDir);
+  // Every input, samples included, is in memory by now, so the output may be one of the inputs.
+  const written = writeMergedJournal(merged, canonicalOrder(runs.map((r) => r.summary)).map((s) => s.runId), join(outDir, 'samples.jsonl'));
+  createJsonReporter().onRunEnd!(written, outDir);
   const t = merged.totals;
   ctx.out(`merged ${runs.length} run(s): ${runs.map((r) => r.summary.runId).join(', ')}`);
   ctx.out(`${merged.backends.map((b) => b.name).join(', ')}: ${t.pass} passed, ${t.fail} failed, ${t.error} errors, ${t.skip} skipped`);

@@ -60,6 +60,7 @@ export async function recordCommand(argv: string[], ctx: CliContext): Promise<nu
   const backend = values.backend?.[0] ? prepared.backends[0]! : prepared.config.backends.find((b) => b.name === prepared.config.reference);
   if (!backend) throw new ConformError('CONFIG_INVALID', `reference backend "${prepared.config.reference}" is not configured`);
   const interrupt = interruptSignal(ctx);
+  const journal = createJournal(prepared.runDir);
   try {
     const { backends, results } = await executeRun({
       backends: [backend],
@@ -70,7 +71,7 @@ export async function recordCommand(argv: string[], ctx: CliContext): Promise<nu
       apiKeys: prepared.apiKeys,
       goldens: new Map(),
       mode: 'record',
-      journal: createJournal(prepared.runDir),
+      journal,
       signal: interrupt.signal,
       hooks: { onBackendProgress: (b, line) => ctx.isTTY && ctx.err(`… ${b}: ${line}`) },
     });
@@ -95,6 +96,7 @@ export async function recordCommand(argv: string[], ctx: CliContext): Promise<nu
     );
     return EXIT.infrastructure;
   } finally {
+    journal.close();
     interrupt.dispose();
   }
 }

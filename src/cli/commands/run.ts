@@ -76,7 +76,7 @@ export async function runCommand(argv: string[], ctx: CliContext): Promise<numbe
     ctx.err(`conform run: resuming run ${runId}: ${contents.results.length} of ${planIds.length} cases already have a result`);
   }
   mkdirSync(runDir, { recursive: true });
-  const journal = createJournal(runDir);
+  const journal = createJournal(runDir, { linesBefore: resuming?.contents.lines });
   if (resumed) journal.append({ type: 'resume', ...resumed.at(-1)! });
   else {
     const resume: ResumeInfo = { selection, fingerprint };
@@ -119,6 +119,7 @@ export async function runCommand(argv: string[], ctx: CliContext): Promise<numbe
     // A run whose reports did not all get written has not delivered, even if every case passed.
     return failures.length && code === EXIT.ok ? EXIT.infrastructure : code;
   } finally {
+    journal.close();
     interrupt.dispose();
   }
 }

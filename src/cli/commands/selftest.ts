@@ -100,7 +100,7 @@ export async function selftestCommand(argv: string[], ctx: CliContext): Promise<
     const { backends: runs, results } = await executeRun({
       backends, suites, runDir: dir, modelPath: prepared.modelPath, env: ctx.env, apiKeys: prepared.apiKeys, goldens, mode: 'compare', journal, signal: interrupt.signal,
       hooks: { onBackendProgress: (b, line) => ctx.err(`  ${b}: ${line}`) },
-    });
+    }).finally(() => journal.close());
     const summary = buildSummary({ runId: relative(resolve(prepared.baseDir, prepared.config.reportsDir), dir), conformVersion: CONFORM_VERSION, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), backends: runs, suites: suites.map((s) => s.name), results });
     createJsonReporter().onRunEnd?.(summary, dir);
     return summary;

@@ -267,12 +267,36 @@ function toolDiff(result: CaseResult, side: GoldenSide): ToolDiff | null {
   };
 }
 
-function caseRow(result: CaseResult, index: number, summary: RunSummary, options: ReportModelOptions, exactTwins: Map<string, CaseResult>): CaseRow {
+/**
+ * Runs up to this many cases show every case in full. Past it, only failures, errors and divergences do, and
+ * the rest are one line each: 10,000 cases in full made a 14 MB page that Chromium took 10 to 14 s to open.
+ */
+export const FULL_REPORT_CASES = 500;
+/** The most cases shown in full in any run, so that a backend failing everything still gives a page that opens. */
+export const MAX_FULL_CASES = 1000;
+
+const noBody = { finishReason: '', tokenCount: '', verdicts: [], diff: null, tools: null, hasText: false, text: '', hasReasoning: false, reasoning: '', error: '', deviations: '' };
+
+function caseRow(result: CaseResult, index: number, summary: RunSummary, options: ReportModelOptions, exactTwins: Map<string, CaseResult>, full: boolean): CaseRow {
   const divergence = divergenceOf(result);
-  const side = resolveGolden(result, summary, options, exactTwins, divergence);
   const sample = result.sample;
   const decisive = decisiveVerdict(result);
+  const head = {
+    journalLine: result.sampleLine !== undefined ? `samples.jsonl line ${result.sampleLine}` : '',
+    anchor: anchorFor(result, index),
+    backend: result.backend,
+    suite: result.suite,
+    caseId: result.caseId,
+    status: result.status,
+    headline: decisive ? `[${decisive.check}] ${shownMessage(decisive.message)}` : '',
+    ttft: formatMs(sample?.timings.firstTokenMs),
+    e2e: formatMs(sample?.timings.endMs),
+  };
+  if (!full) return { ...head, ...noBody, compact: true, open: false };
+  const side = resolveGolden(result, summary, options, exactTwins, divergence);
   return {
+    compact: false,
+    journalLine: head.journalLine,
     anchor: anchorFor(result, index),
     backend: result.backend,
     suite: result.suite,
@@ -323,7 +347,13 @@ export function buildReportModel(summary: RunSummary, options: ReportModelOption
   });
   const exactTwins = new Map<string, CaseResult>();
   for (const r of summary.results) if (r.sample && r.verdicts.some((v) => v.check === 'exact' && v.status === 'pass')) exactTwins.set(`${r.suite}\0${r.caseId}`, r);
-  const cases = summary.results.map((r, i) => caseRow(r, i, summary, options, exactTwins));
+  const everyCase = summary.results.length <= FULL_REPORT_CASES;
+  let fullLeft = MAX_FULL_CASES;
+  const cases = summary.results.map((r, i) => {
+    const wanted = everyCase || r.status === 'fail' || r.status === 'error' || divergenceOf(r) !== undefined;
+    return caseRow(r, i, summary, options, exactTwins, wanted && fullLeft-- > 0);
+  });
+  const compactCount = cases.filter((c) => c.compact).length;
   const problems: ProblemRow[] = [];
   const divergences: DivergenceRow[] = [];
   summary.results.forEach((r, i) => {
@@ -374,6 +404,10 @@ export function buildReportModel(summary: RunSummary, options: ReportModelOption
     // Telemetry plots only for records that carry telemetry; older ones say so in their section.
     charts: [ttftChart(summary.results, backends, colors), cdfChart(summary.results, backends, colors), coldStartChart(runs), ...(telemetry.length ? telemetryCharts(summary, colors) : [])],
     cases,
+    casesNote:
+      compactCount === 0
+        ? 'Failures, errors and divergences are expanded; click any row to show its verdicts, golden diff and output.'
+        : `${compactCount.toLocaleString('en-US')} of ${cases.length.toLocaleString('en-US')} cases are one line each, so that a page this big still opens quickly: ${everyCase ? '' : 'failures, errors and divergences are shown in full'}${cases.length - compactCount >= MAX_FULL_CASES ? ` (the first ${MAX_FULL_CASES.toLocaleString('en-US')})` : ''}; each line names where samples.jsonl holds the sample, and "conform report" renders a folder again.`,
     hasTelemetry: telemetry.length > 0,
     telemetry,
     crossChecks: crossCheckLines(summary),

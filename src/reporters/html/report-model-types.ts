@@ -102,6 +102,13 @@ export interface VerdictRow {
 }
 
 export interface CaseRow {
+  /**
+   * A one-line row with no body: in a run too big to render every case in full, the cases that passed or
+   * were skipped. Their samples are on the named line of samples.jsonl.
+   */
+  compact: boolean;
+  /** "samples.jsonl line N", or '' where the result has no journal line. */
+  journalLine: string;
   anchor: string;
   backend: string;
   suite: string;
@@ -191,6 +198,8 @@ export interface ReportModel {
   divergences: DivergenceRow[];
   charts: Chart[];
   cases: CaseRow[];
+  /** What the Cases section shows, and where the rest is. */
+  casesNote: string;
   /** Throughput, cost, energy and engine metrics per backend (src/telemetry/report). */
   hasTelemetry: boolean;
   telemetry: import('../../telemetry/report/telemetry-text.ts').TelemetryRow[];

@@ -15,14 +15,14 @@ export const MAX_SHOWN_TOKEN = 200;
 
 /**
  * The first `max` characters of a text (never half a surrogate pair), saying how much was left out.
- * Reports show bounded excerpts; summary.json keeps every character.
+ * Reports show bounded excerpts; samples.jsonl keeps every character.
  */
 export function clip(text: string, max: number, note = true): string {
   if (text.length <= max) return text;
   let end = max;
   const last = text.charCodeAt(end - 1);
   if (last >= 0xd800 && last <= 0xdbff) end--;
-  return `${text.slice(0, end)}…${note ? ` (${(text.length - end).toLocaleString('en-US')} more characters; all of them are in summary.json)` : ''}`;
+  return `${text.slice(0, end)}…${note ? ` (${(text.length - end).toLocaleString('en-US')} more characters; all of them are in samples.jsonl)` : ''}`;
 }
 
 /** Model text for display: line breaks and tabs kept, every other control character (and lone surrogate) shown as \uXXXX. */
