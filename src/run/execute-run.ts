@@ -84,10 +84,10 @@ async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<voi
 }
 
 /**
- * Brings each backend up in turn (never two at once: on a small machine they would measure each
- * other), runs its share of the plan, journals every result as it lands, and always stops what it
- * started. Lifecycle cases run last, once the backend's own process is gone, since they start
- * fresh processes of their own.
+ * Runs every remote backend at once, then brings each launched backend up in turn (never two at once: on
+ * a small machine they would measure each other), runs its share of the plan, journals every result as it
+ * lands, and always stops what it started. Lifecycle cases run last, once the backend's own process is
+ * gone, since they start fresh processes of their own.
  */
 export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRunResult> {
   const fullPlan = expandPlan(options.backends, options.suites).filter(options.filter ?? (() => true));
@@ -104,17 +104,25 @@ export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRun
     results.push(result);
     options.hooks?.onResult?.(result);
   };
-  for (const backend of options.backends) {
+  const runs = new Map<string, BackendRun>();
+  const runOne = async (backend: BackendConfig): Promise<void> => {
     const items = plan.filter((item) => item.backend.name === backend.name);
     const before = recorded.backends.find((b) => b.name === backend.name);
     if (items.length === 0 || options.signal?.aborted) {
-      if (before) backendRuns.push(before);
-      continue;
+      if (before) runs.set(backend.name, before);
+      return;
     }
     const run: BackendRun = { name: backend.name, class: backend.class, state: 'ran', identity: {}, tolerance: resolveTolerance(backend.class, backend.tolerance), ...(backend.labels && { labels: backend.labels }) };
     await runBackend(backend, items, run, options, record, recorded.results.filter((r) => r.backend === backend.name));
-    backendRuns.push(before ? continuedBackend(before, run) : run);
-  }
+    runs.set(backend.name, before ? continuedBackend(before, run) : run);
+  };
+  // Servers conform did not start share nothing here but conform's own event loop, so they run at once: a
+  // CI job against a ROCm box and a CUDA box takes the longer of the two, not the sum. Backends conform
+  // launches run one at a time, after them, with nothing else in flight: on a small machine two engines, or
+  // an engine and the traffic of remote ones, would measure each other.
+  await Promise.all(options.backends.filter((b) => !b.launch).map(runOne));
+  for (const backend of options.backends.filter((b) => b.launch)) await runOne(backend);
+  for (const backend of options.backends) if (runs.has(backend.name)) backendRuns.push(runs.get(backend.name)!);
   // In the order an uninterrupted run with one request at a time records them, whatever was resumed or concurrent.
   const order = executionOrder(fullPlan, options.backends);
   results.sort((a, b) => (order.get(a.id) ?? Infinity) - (order.get(b.id) ?? Infinity));
