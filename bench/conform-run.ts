@@ -103,12 +103,12 @@ const sizeOf = (file: string): number | null => {
   }
 };
 
-/** Runs a node script as a child, timed from spawn to exit, with its own resource usage read back. */
-export function timedNode(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<{ exitCode: number | null; wallS: number; rusage: Rusage | null; stderrTail: string }> {
+/** Runs a node script as a child (this Node, or the `node` binary given), timed from spawn to exit, with its own resource usage read back. */
+export function timedNode(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env, node = process.execPath): Promise<{ exitCode: number | null; wallS: number; rusage: Rusage | null; stderrTail: string }> {
   const rusageFile = join(mkdtempSync(join(tmpdir(), 'conform-bench-ru-')), 'rusage.json');
   return new Promise((resolveRun, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, ['--import', PRELOAD, ...args], { cwd, env: { ...env, BENCH_RUSAGE_OUT: rusageFile, NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(node, ['--import', PRELOAD, ...args], { cwd, env: { ...env, BENCH_RUSAGE_OUT: rusageFile, NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (part: Buffer) => (stderr = (stderr + part.toString('utf8')).slice(-4000)));
     child.on('error', reject);
