@@ -43,6 +43,9 @@ export interface ConformRunResult {
   stream: boolean;
   exitCode: number | null;
   wallS: number;
+  /** Epoch ms (performance.timeOrigin based, comparable with the zero-delay server's stats) of spawn and exit. */
+  spawnedAtMs: number;
+  exitedAtMs: number;
   cpuUserS: number;
   cpuSysS: number;
   cpuMsPerCase: number;
@@ -104,16 +107,23 @@ const sizeOf = (file: string): number | null => {
 };
 
 /** Runs a node script as a child (this Node, or the `node` binary given), timed from spawn to exit, with its own resource usage read back. */
-export function timedNode(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env, node = process.execPath): Promise<{ exitCode: number | null; wallS: number; rusage: Rusage | null; stderrTail: string }> {
+export function timedNode(
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = process.env,
+  node = process.execPath,
+): Promise<{ exitCode: number | null; wallS: number; spawnedAtMs: number; exitedAtMs: number; rusage: Rusage | null; stderrTail: string }> {
   const rusageFile = join(mkdtempSync(join(tmpdir(), 'conform-bench-ru-')), 'rusage.json');
   return new Promise((resolveRun, reject) => {
     const started = performance.now();
+    const spawnedAtMs = performance.timeOrigin + started;
     const child = spawn(node, ['--import', PRELOAD, ...args], { cwd, env: { ...env, BENCH_RUSAGE_OUT: rusageFile, NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (part: Buffer) => (stderr = (stderr + part.toString('utf8')).slice(-4000)));
     child.on('error', reject);
     child.on('close', (exitCode) => {
-      const wallS = (performance.now() - started) / 1000;
+      const ended = performance.now();
+      const wallS = (ended - started) / 1000;
       let rusage: Rusage | null = null;
       try {
         rusage = JSON.parse(readFileSync(rusageFile, 'utf8')) as Rusage;
@@ -121,7 +131,7 @@ export function timedNode(args: string[], cwd: string, env: NodeJS.ProcessEnv = 
         // the child died before its exit handler ran; no figures
       }
       rmSync(dirname(rusageFile), { recursive: true, force: true });
-      resolveRun({ exitCode, wallS, rusage, stderrTail: stderr });
+      resolveRun({ exitCode, wallS, spawnedAtMs, exitedAtMs: performance.timeOrigin + ended, rusage, stderrTail: stderr });
     });
   });
 }
@@ -171,6 +181,8 @@ export async function runConform(options: ConformRunOptions): Promise<ConformRun
       stream: options.stream,
       exitCode: run.exitCode,
       wallS: run.wallS,
+      spawnedAtMs: run.spawnedAtMs,
+      exitedAtMs: run.exitedAtMs,
       cpuUserS: run.rusage ? run.rusage.userCPUTime / 1e6 : NaN,
       cpuSysS: run.rusage ? run.rusage.systemCPUTime / 1e6 : NaN,
       cpuMsPerCase: (cpuS * 1000) / options.cases,

@@ -7,7 +7,9 @@
 // server.ts, its own process), runs `node bin/conform.js run` as a child process, and measures: wall time,
 // CPU time (user + sys of the conform process), CPU ms per case, peak RSS, the size of summary.json,
 // samples.jsonl and report.html, the request rate while sending (server-side: requests ÷ first arrival to
-// last answer), and how long headless Chromium (/usr/bin/chromium) takes to open report.html.
+// last answer), where the wall time went (up: spawn to the first request; send: the sending phase; after:
+// the last answer to exit, i.e. what is left of judging, and the reports), and how long headless Chromium
+// (/usr/bin/chromium) takes to open report.html.
 // Baselines measured in the same run: `node -e 0` (wall, CPU and RSS of a bare Node process), and the
 // smallest size, against which the largest one's RSS and CPU per case show whether they stay flat.
 //
@@ -28,6 +30,8 @@ export interface ScaleRow extends Omit<ConformRunResult, 'dir' | 'runDir' | 'std
   bin: string;
   /** Requests per second while sending, as the zero-delay server counted them. */
   serverRate: number | null;
+  /** Where the wall time went: spawn → first request (start-up, suite and config), the sending phase, last answer → exit (judging the rest, reports). */
+  phasesS: { beforeFirstRequest: number; sending: number; afterLastAnswer: number } | null;
   reportOpen: PageOpen | null;
 }
 
@@ -84,7 +88,7 @@ async function main(): Promise<void> {
     const baseline = await nodeBaseline();
     process.stdout.write(`conform scale, ${stream ? 'streamed' : 'non-streamed'}, concurrency ${concurrency}, ${os.cpus().length} cores, load ${loadAvgBefore.map((l) => l.toFixed(2)).join(' ')}, Node ${process.version}\n`);
     process.stdout.write(`baseline node -e 0: ${fmt(baseline.nodeE0WallS, 3)} s wall, ${fmt(baseline.nodeE0CpuMs, 0)} ms CPU, ${fmt(baseline.nodeE0RssMb, 0)} MB RSS\n\n`);
-    const header = `${'build'.padEnd(6)}${'cases'.padStart(7)}${'exit'.padStart(5)}${'wall s'.padStart(8)}${'CPU s'.padStart(7)}${'CPU ms/case'.padStart(12)}${'RSS MB'.padStart(8)}${'req/s'.padStart(7)}${'summary KiB'.padStart(12)}${'journal KiB'.padStart(12)}${'html KiB'.padStart(9)}${'html load ms'.padStart(13)}`;
+    const header = `${'build'.padEnd(6)}${'cases'.padStart(7)}${'exit'.padStart(5)}${'wall s'.padStart(8)}${'up/send/after s'.padStart(17)}${'CPU s'.padStart(7)}${'CPU ms/case'.padStart(12)}${'RSS MB'.padStart(8)}${'req/s'.padStart(7)}${'summary KiB'.padStart(12)}${'journal KiB'.padStart(12)}${'html KiB'.padStart(9)}${'html load ms'.padStart(13)}`;
     process.stdout.write(`${header}\n${'─'.repeat(header.length)}\n`);
     for (const cases of sizes) {
       for (const { build, bin } of bins) {
@@ -98,10 +102,14 @@ async function main(): Promise<void> {
           rmSync(result.dir, { recursive: true, force: true });
         }
         const { dir: _dir, runDir: _runDir, stderrTail, ...figures } = result;
-        const row: ScaleRow = { build, bin, ...figures, serverRate: serverRate(stats), reportOpen };
+        const phasesS =
+          stats.firstArrivalMs !== null && stats.lastEndMs !== null
+            ? { beforeFirstRequest: (stats.firstArrivalMs - result.spawnedAtMs) / 1000, sending: (stats.lastEndMs - stats.firstArrivalMs) / 1000, afterLastAnswer: (result.exitedAtMs - stats.lastEndMs) / 1000 }
+            : null;
+        const row: ScaleRow = { build, bin, ...figures, serverRate: serverRate(stats), phasesS, reportOpen };
         rows.push(row);
         process.stdout.write(
-          `${build.padEnd(6)}${String(cases).padStart(7)}${String(row.exitCode).padStart(5)}${fmt(row.wallS).padStart(8)}${fmt(row.cpuUserS + row.cpuSysS).padStart(7)}${fmt(row.cpuMsPerCase, 3).padStart(12)}${fmt(row.peakRssMb, 0).padStart(8)}${fmt(row.serverRate, 0).padStart(7)}${kib(row.bytes.summaryJson).padStart(12)}${kib(row.bytes.samplesJsonl).padStart(12)}${kib(row.bytes.reportHtml).padStart(9)}${fmt(reportOpen?.loadMs, 0).padStart(13)}\n`,
+          `${build.padEnd(6)}${String(cases).padStart(7)}${String(row.exitCode).padStart(5)}${fmt(row.wallS).padStart(8)}${(phasesS ? `${fmt(phasesS.beforeFirstRequest, 1)}/${fmt(phasesS.sending, 1)}/${fmt(phasesS.afterLastAnswer, 1)}` : '—').padStart(17)}${fmt(row.cpuUserS + row.cpuSysS).padStart(7)}${fmt(row.cpuMsPerCase, 3).padStart(12)}${fmt(row.peakRssMb, 0).padStart(8)}${fmt(row.serverRate, 0).padStart(7)}${kib(row.bytes.summaryJson).padStart(12)}${kib(row.bytes.samplesJsonl).padStart(12)}${kib(row.bytes.reportHtml).padStart(9)}${fmt(reportOpen?.loadMs, 0).padStart(13)}\n`,
         );
         if (row.exitCode !== 0 || row.results !== cases) process.stdout.write(`  ${build} at ${cases}: exit ${row.exitCode}, ${row.results} results, ${row.passed} passed; stderr: ${stderrTail.trim().split('\n').slice(-3).join(' | ')}\n`);
       }
