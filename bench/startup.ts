@@ -47,7 +47,12 @@ const VARIANTS: Array<{ name: string; args: string[]; goal?: boolean }> = [
   { name: '--version from source (tsx)', args: ['--input-type=module', '-e', fromSource] },
 ];
 const otherBin = process.env.BENCH_OTHER_BIN;
-if (otherBin) VARIANTS.push({ name: 'other --version', args: [resolve(otherBin), '--version'] }, { name: 'other --help', args: [resolve(otherBin), '--help'] });
+if (otherBin)
+  VARIANTS.push(
+    { name: 'other --version', args: [resolve(otherBin), '--version'] },
+    { name: 'other --help', args: [resolve(otherBin), '--help'] },
+    { name: 'other run --help', args: [resolve(otherBin), 'run', '--help'] },
+  );
 
 function timeOnce(args: string[]): number {
   const started = performance.now();
