@@ -60,6 +60,7 @@ export async function main(argv: string[]): Promise<number> {
   if (name === '--version' || name === '-v') return ctx.out(CONFORM_VERSION), EXIT.ok;
   const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!load) return ctx.err(`conform: unknown command "${name}"; expected one of ${Object.keys(COMMANDS).join(', ')}. See "conform --help".`), EXIT.usage;
+  if (rest.length === 1 && (rest[0] === '--help' || rest[0] === '-h')) return ctx.out((await import('./command-help.ts')).COMMAND_HELP[name]!), EXIT.ok;
   try {
     const command = await load();
     return await command(rest, ctx);

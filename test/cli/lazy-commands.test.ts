@@ -42,15 +42,38 @@ describe('commands load only what they use', () => {
     }
   });
 
+  it('a command\'s --help loads neither the command nor any dependency: it is printed from command-help', async () => {
+    for (const command of ['run', 'gate', 'report', 'serve', 'manifest']) {
+      const loaded = await modulesLoadedBy([command, '--help']);
+      expect(loaded.filter((u) => /\/(src|dist)\/cli\/commands\//.test(u)), command).toEqual([]);
+      for (const pkg of ['node-llama-cpp', 'execa', 'undici', 'ajv', 'yaml', 'handlebars']) expect(from(loaded, pkg), `${command} --help loads ${pkg}`).toEqual([]);
+    }
+  });
+
   it('run loads its own command but never node-llama-cpp or serve', async () => {
-    const loaded = await modulesLoadedBy(['run', '--help']);
+    // --help after another flag goes to the command itself, which prints the same text.
+    const loaded = await modulesLoadedBy(['run', '--variants', '--help']);
     expect(loaded.some((u) => /\/cli\/commands\/run\.(ts|js)$/.test(u))).toBe(true);
     expect(loaded.filter((u) => /\/cli\/commands\/serve\.(ts|js)$/.test(u))).toEqual([]);
     expect(from(loaded, 'node-llama-cpp')).toEqual([]);
   });
 
   it('serve is where node-llama-cpp comes in', async () => {
-    const loaded = await modulesLoadedBy(['serve', '--help']);
+    const loaded = await modulesLoadedBy(['serve', '--port', '1', '--help']);
     expect(from(loaded, 'node-llama-cpp').length).toBeGreaterThan(0);
+  });
+});
+
+describe('command-help', () => {
+  it('prints what the command itself prints for --help, for every command', async () => {
+    const { COMMAND_HELP } = await import('../../src/cli/command-help.ts');
+    const { REPORTER_NAMES } = await import('../../src/reporters/index.ts');
+    const { STARTER_SUITE_NAME } = await import('../../src/config/starter-files.ts');
+    expect(COMMAND_HELP.report).toContain(`Reporters: ${REPORTER_NAMES.join(', ')} (default`);
+    expect(COMMAND_HELP.init).toContain(`suites/${STARTER_SUITE_NAME}.yaml`);
+    for (const [command, help] of Object.entries(COMMAND_HELP)) {
+      const shortcut = await execa(process.execPath, [join(REPO, 'bin', 'conform.js'), command, '--help'], { reject: false });
+      expect(shortcut.stdout, command).toBe(help);
+    }
   });
 });

@@ -11,18 +11,8 @@ import { parseCommandArgs } from '../args.ts';
 import type { CliContext } from '../context.ts';
 import { interruptSignal, prepareRun } from '../prepare-run.ts';
 
-export const BACKENDS_HELP = `conform backends [--backend <name>]... [--json] [--config <file>]
-
-Lists the configured backends and probes each one (launching those with a launch command):
-reachable or not, model, engine and version, device, and what it really supports: logprobs,
-tools, a named tool_choice, streamed tool calls (with logprobs, as the suites send them),
-json_schema. Each feature is "yes", "no" with why (what the answer lacked, or the server's own
-refusal, e.g. "no: HTTP 400 logprobs is not supported with tools + stream"), or "error" with what
-kept the answer away (timeout, a busy server); the reasons are listed under the table.
-
-Exit codes: 0 every backend answered (features may be missing; a launched backend whose device
-is absent here is listed as unavailable); 3 a backend is unreachable (for example "unreachable:
-connection refused at http://127.0.0.1:8080/v1") or its launch failed; 2 usage or config error.`;
+export { BACKENDS_HELP } from '../command-help.ts';
+import { BACKENDS_HELP } from '../command-help.ts';
 
 export interface BackendProbe {
   name: string;

@@ -8,15 +8,8 @@ import type { CliContext } from '../context.ts';
 import { gitLine } from './gate.ts';
 import { newestRunFolder, readRunSummary } from '../../record/run-folder.ts';
 
-export const BADGE_HELP = `conform badge [<run folder>] [--release vX.Y.Z] [--label conform] [--out badges] [--config <file>]
-
-Writes a pass badge per backend for a run (default: the newest under reports/):
-  <out>/<backend>.svg    "<label> <backend> | passing vX.Y.Z" (green), "failing" (red) or "unknown" (grey)
-  <out>/<backend>.json   the same as a shields.io endpoint: { schemaVersion: 1, label, message, color }
-  <out>/history.json     per backend: the last passing release and date, and recent results
-  <out>/last-passing.md  the last passing release per backend, as a Markdown table
-passing: every case that ran passed; unknown: not run, all skipped, or errors only; failing otherwise.
-Release: --release, else the config's release, else "git describe --tags --abbrev=0", else unknown.`;
+export { BADGE_HELP } from '../command-help.ts';
+import { BADGE_HELP } from '../command-help.ts';
 
 /** `conform badge`: per-backend badges and their history. */
 export async function badgeCommand(argv: string[], ctx: CliContext): Promise<number> {

@@ -9,29 +9,8 @@ import type { CliContext } from '../context.ts';
 import { readRunSummary, runFolderOrNewest } from '../../record/run-folder.ts';
 import { readPolicyFile } from '../policy-file.ts';
 
-export const GATE_HELP = `conform gate [--baseline <summary.json or run folder>] [<run folder>] [--policy <file.json|yaml>] [--config <file>]
-conform gate --approve [<run folder>] --reason "<why>" [--by <name>] [--baseline-out <file>] [--config <file>]
-
-Compares a run (default: the newest under reports/) with the approved baseline (default
-baselines/baseline.json) and fails on: a case that passed and now fails or errors, a new error,
-a backend or case id missing (a previously passing case now skipped is reported), and a latency
-regression per backend (end-to-end and TTFT: one-sided Mann–Whitney U at alpha AND p90 up by more
-than p90Increase, with at least minSamples on each side), and, when the policy names them, cost per
-1K tokens or joules per output token over a ceiling or grown past an increase (one-sided Wilcoxon
-signed-rank over the requests, at alpha; energy that was not measured is reported, never read as 0).
-Policy file (JSON or YAML), defaults shown:
-  alpha: 0.01
-  p90Increase: 0.25
-  minSamples: 8
-  failOnNewSkips: false
-  costPer1k: { max: 0.002, increase: 0.25 }     # optional: a ceiling on cost per 1K tokens, and/or its largest increase
-  joulesPerToken: { max: 0.5, increase: 0.25 }  # optional: the same on joules per output token
-  caveats:          # known failures, accepted until they expire
-    - { backend: vulkan, suite: smoke, case: chat-unicode, reason: "driver bug #123", expires: "2026-03-31" }
-
---approve promotes a run to the baseline file, recording approval { by, at, reason, runId } inside;
---by defaults to git's user.name, then $USER.
-Exit codes: 0 no regression, 1 regressions (listed), 2 usage, config or record error.`;
+export { GATE_HELP } from '../command-help.ts';
+import { GATE_HELP } from '../command-help.ts';
 
 export const DEFAULT_BASELINE = 'baselines/baseline.json';
 

@@ -7,15 +7,8 @@ import { ConformError, EXIT } from '../../core/errors.ts';
 import { parseCommandArgs } from '../args.ts';
 import type { CliContext } from '../context.ts';
 
-export const INIT_HELP = `conform init [--yaml] [--force]
-
-Writes a starter conform.config.ts (conform.config.yaml with --yaml) and suites/${STARTER_SUITE_NAME}.yaml
-into the current folder: the two built-in backends (llama.cpp on cpu and on Vulkan, with the
-fixture model) and one small suite that passes on both. Nothing is overwritten unless --force.
-
-Then record the starter suite's golden on cpu, and run it on both backends:
-  npx conform record
-  npx conform run`;
+export { INIT_HELP } from '../command-help.ts';
+import { INIT_HELP } from '../command-help.ts';
 
 /** Where the editor finds a schema from a file conform writes: conform's own copy, wherever npm installed it. */
 function schemaRef(file: string, schema: string): string {

@@ -6,12 +6,8 @@ import { parseCommandArgs } from '../args.ts';
 import type { CliContext } from '../context.ts';
 import { shown, writeAtomically } from './manifest-files.ts';
 
-export const KEYGEN_HELP = `conform keygen [--out <prefix>] [--force]
-
-Writes an Ed25519 key pair for signing manifests: <prefix>.key (PKCS #8 PEM, readable by you only)
-and <prefix>.pub (SPKI PEM, to publish and to verify with). Default prefix: conform-manifest.
-Keep the private key out of the repository; in CI put it in a secret and sign with
-"conform manifest sign --key-env NAME".`;
+export { KEYGEN_HELP } from '../command-help.ts';
+import { KEYGEN_HELP } from '../command-help.ts';
 
 /** `conform keygen`: a signing key pair for manifests. */
 export async function keygenCommand(argv: string[], ctx: CliContext): Promise<number> {

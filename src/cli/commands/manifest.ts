@@ -20,22 +20,8 @@ import type { CliContext } from '../context.ts';
 import { readPolicy } from './gate.ts';
 import { jsonText, manifestPath, MANIFESTS_DIR, readHistory, readJson, readManifest, shown, writeAtomically } from './manifest-files.ts';
 
-export const MANIFEST_HELP = `conform manifest [<run folder>] [--release vX.Y.Z] [--out <file>] [--op-coverage] [--features <backends.json>]
-                 [--policy <gate policy>] [--model <file.gguf>]... [--history <file>] [--config <file>]
-conform manifest sign --key-env <NAME> [--manifest <file>]      (conform manifest sign --help)
-conform manifest verify --pub <key.pem> [--manifest <file>]     (conform manifest verify --help)
-conform manifest update --stable <N> [--metric ttft-p50|tokens-per-second]   (conform manifest update --help)
-
-Writes the release manifest of a run (default: the newest under reports/) to
-manifests/<release>/manifest.json: per backend its identity; precision (weight types per tensor class
-from the GGUF whose sha256 it reported, KV cache types); kernel plan (flash attention, batch and
-micro-batch, threads, the launch args); features (from the run's cases, or --features: the output of
-"conform backends --json"); op coverage with --op-coverage (llama.cpp's test-backend-ops, support and
-test modes, for cpu and vulkan; cached; absent with the reason where it cannot run); verdicts per suite
-with the tolerances used; drift from golden (divergence indices, KLD, p99 and max |Δlogprob|); TTFT
-and ITL p50/p99, cold and warm start; caveats (--policy caveats, and the cases record could not serve).
-It also adds the run to manifests/history.json, the plan history "manifest update" decides from.
-Release: --release, else the config's release, else "git describe --tags --abbrev=0", else unknown.`;
+export { MANIFEST_HELP } from '../command-help.ts';
+import { MANIFEST_HELP } from '../command-help.ts';
 
 type Sub = (argv: string[], ctx: CliContext) => Promise<number>;
 const SUBCOMMANDS: Record<string, () => Promise<Sub>> = {

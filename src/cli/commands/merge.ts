@@ -10,13 +10,8 @@ import { writeFileInPieces, writeJson } from '../../record/json-writer.ts';
 import { parseCommandArgs } from '../args.ts';
 import type { CliContext } from '../context.ts';
 
-export const MERGE_HELP = `conform merge <run folder or summary.json>... [--out <dir>] [--config <file>]
-
-Merges run records (shards of one run, or one run per backend from a CI matrix) into one run
-folder: summary.json with backends and results joined by their stable ids, matrix and totals
-recounted, and samples.jsonl holding every merged result with its sample. report, gate and badge
-read the result like any run. Default --out: <reportsDir>/merged-<start>-<hash of the input run ids>.
-A result present in two inputs with different content is refused (exit 2).`;
+export { MERGE_HELP } from '../command-help.ts';
+import { MERGE_HELP } from '../command-help.ts';
 
 /**
  * The merged folder's journal: a line naming the merged runs, then each merged result with its sample, in

@@ -5,12 +5,8 @@ import { buildFixtureModel, FIXTURE_PRECISIONS, fixtureModelSha256, type Fixture
 import { parseCommandArgs } from '../args.ts';
 import type { CliContext } from '../context.ts';
 
-export const MODEL_HELP = `conform model create [--out <path>] [--weights f32|f16|q8_0|q4_0]
-
-Writes the tiny fixture GGUF (llama architecture, byte-fallback vocabulary, ChatML template,
-seeded weights). Same bytes every time; prints its sha256. Default --out: conform-tiny.gguf
-(conform-tiny-<weights>.gguf for another precision). --weights stores the same weights at that
-precision, by llama-quantize's recipe for these shapes (default f32, the one golden is recorded with).`;
+export { MODEL_HELP } from '../command-help.ts';
+import { MODEL_HELP } from '../command-help.ts';
 
 /** `conform model create`: the fixture model, on demand. */
 export async function modelCommand(argv: string[], ctx: CliContext): Promise<number> {

@@ -10,19 +10,8 @@ import type { CliContext } from '../context.ts';
 import { interruptSignal, prepareRun, SELECTION_FLAGS } from '../prepare-run.ts';
 import { CONFORM_VERSION } from '../version.ts';
 
-export const RECORD_HELP = `conform record [--backend <name>] [--suite <glob>]... [--config <file>]
-
-Runs the suites on one backend (default: the config's reference, cpu) and writes golden/<suite>.json
-with provenance: backend identity, model sha256, conform version and date.
-
-A case the backend cannot serve (it refused the request with an HTTP error such as 400 or 500, broke
-the protocol, or a requirement excludes it: a cold/warm start of a server conform does not launch, a
-prompt beyond its context) is written to provenance.unsupported with the reason, not as a sample.
-A case that failed to record for other reasons (timeout, connection refused or lost, 401/403/404,
-429/503 after retries) leaves that suite's golden file as it was; the other suites are written.
-
-Exit codes: 0 every selected suite's golden written; 3 a suite left unchanged, the backend
-unreachable or not started (nothing written), or interrupted (nothing written); 2 usage or config error.`;
+export { RECORD_HELP } from '../command-help.ts';
+import { RECORD_HELP } from '../command-help.ts';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 

@@ -9,14 +9,8 @@ import { createReporterSet, isReporterName, REPORTER_NAMES, REPORTER_OUTPUT, typ
 import { parseCommandArgs } from '../args.ts';
 import type { CliContext } from '../context.ts';
 
-export const REPORT_HELP = `conform report [<run-dir>] [--reporter junit,markdown,html] [--config <file>]
-
-Re-renders reports from a run's summary.json (default: the newest run folder under reports/) into
-that folder, for example after upgrading conform or to get a format the run did not write.
-Reporters: ${REPORTER_NAMES.join(', ')} (default: junit,markdown,html); --reporter takes a comma-separated
-list and may be repeated. Golden files recorded before the run fill in the golden side of diffs.
-markdown also appends to $GITHUB_STEP_SUMMARY when it is set.
-Exit codes: 0 written, 2 usage error or an unreadable run record, 3 a report could not be written (the others still are).`;
+export { REPORT_HELP } from '../command-help.ts';
+import { REPORT_HELP } from '../command-help.ts';
 
 const DEFAULT_REPORTERS: ReporterName[] = ['junit', 'markdown', 'html'];
 

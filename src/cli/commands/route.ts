@@ -9,23 +9,8 @@ import { parseCommandArgs } from '../args.ts';
 import type { CliContext } from '../context.ts';
 import { readPolicyFile } from '../policy-file.ts';
 
-export const ROUTE_HELP = `conform route [<run folder>] --policy <policy.yaml> [--out <dir>] [--config <file>]
-
-Ranks the backends of a run (default: the newest under reports/) per request class, under the
-constraints the policy names, and writes routing.json (the table) and routing.md (why) into the run
-folder, or --out. Among the backends that meet a class's constraints, the cheapest per 1K tokens comes
-first, then the lower TTFT. Policy file (YAML or JSON):
-  defaults:                                  # constraints for every class, each optional
-    ttft: { percentile: 90, maxMs: 2000 }    # TTFT at a percentile of the class's streamed requests
-    maxCostPer1k: 0.01                       # cost per 1K tokens of the class's requests (backend cost in the config)
-    requireSuites: [smoke]                   # suites the backend must pass in the run
-    labels: { region: eu-west }              # labels the backend must carry (config labels)
-    requirePassing: true                     # every case of the class passes (default true)
-  classes:                                   # default: one class of every request
-    - { name: short-bursts, match: { maxPromptTokens: 512 }, ttft: { percentile: 90, maxMs: 200 } }
-    - { name: long-prompts, match: { minPromptTokens: 1000 } }
-    - { name: tools, match: { suites: [function-calling] } }
-Exit codes: 0 every class has a route, 1 some class has none (listed), 2 usage, policy or record error.`;
+export { ROUTE_HELP } from '../command-help.ts';
+import { ROUTE_HELP } from '../command-help.ts';
 
 /** `conform route`: a routing table per request class from a run record. */
 export async function routeCommand(argv: string[], ctx: CliContext): Promise<number> {

@@ -17,17 +17,8 @@ import type { CliContext } from '../context.ts';
 import { CONFORM_VERSION } from '../version.ts';
 import { interruptSignal, prepareRun, SELECTION_FLAGS } from '../prepare-run.ts';
 
-export const RUN_HELP = `conform run [--backend <name>]... [--suite <glob>]... [--shard i/n] [--variants] [--config <file>]
-conform run --resume <run folder> [--config <file>]
-
-Runs the suites against each backend (launching those with a launch command), compares
-every sample with golden, and writes reports/<run-id>/: samples.jsonl (as results land),
-summary.json, junit.xml, summary.md and report.html, plus logs/<backend>.log.
---variants also runs each backend's plan variants (config: variants), as <backend>@<variant>.
---resume continues a run that was killed or interrupted, in its own folder and under its own id:
-it runs only the cases without a result, with the backends, suites and shard the run was started
-with, and refuses if the config, a suite, a golden file or conform changed since.
-Exit codes: 0 all passed, 1 conformance failures, 2 config or usage error, 3 infrastructure errors only.`;
+export { RUN_HELP } from '../command-help.ts';
+import { RUN_HELP } from '../command-help.ts';
 
 const shown = (dir: string, cwd: string) => relative(cwd, dir) || dir;
 

@@ -18,15 +18,8 @@ import type { CliContext } from '../context.ts';
 import { interruptSignal, prepareRun } from '../prepare-run.ts';
 import { CONFORM_VERSION } from '../version.ts';
 
-export const SELFTEST_HELP = `conform selftest [--from <run folder>] [--clean-runs N] [--suite <glob>]... [--config <file>]
-
-Proves detection power. Injects every fault of the catalog (src/faults/catalog.ts) into the samples of a
-clean run (--from, or a fresh "conform run" on the configured backends), re-judges them exactly as
-"conform run" does, and reports per fault and suite whether it was caught, and by which case and check.
-Then runs the non-reference backends N more times (default 10; suites: --suite, else smoke) and counts
-cases flagged in those clean runs. Writes reports/selftest-<timestamp>/selftest.json and selftest.md
-with the cpu-vs-other calibration (divergence indices, mean KLD, |Δlogprob| percentiles).
-Exit codes: 0 all faults judged as they must be and no clean case flagged, 1 otherwise, 2 usage error.`;
+export { SELFTEST_HELP } from '../command-help.ts';
+import { SELFTEST_HELP } from '../command-help.ts';
 
 const pct = (x: number) => x.toPrecision(3);
 

@@ -11,23 +11,8 @@ import { ensureVulkanVisibility } from '../../engine/vulkan-visibility.ts';
 import { intFlag, parseCommandArgs } from '../args.ts';
 import type { CliContext } from '../context.ts';
 
-export const SERVE_HELP = `conform serve: the built-in OpenAI-compatible engine (llama.cpp through node-llama-cpp)
-
-  --gpu cpu|vulkan|cuda|metal|auto   device to run on (default cpu)
-  --model <path.gguf>                model file (default: the fixture model, generated once into the cache)
-  --model-name <name>                name reported by /v1/models (default: conform-tiny)
-  --host <addr>                      listen address (default 127.0.0.1)
-  --port <n>                         listen port (default 8080; 0 picks a free one)
-  --threads <n>                      CPU threads for ggml (default 1; the engine's default oversubscribes small machines)
-  --context-size <n>                 context length (default: the model's)
-  --parallel <n>                     requests evaluated at once (default 1, free of batch variance)
-  --flash-attention on|off           fused attention kernels (default on; off crashed llama.cpp's Vulkan backend on llvmpipe past ~1K-token prompts)
-  --kv-cache-type f32|f16|q8_0|q4_0  KV cache type of keys and values (default f16; quantized values need flash attention)
-  --batch-size <n>                   prompt tokens evaluated per batch (default 512, or the context size when smaller)
-  --weights f32|f16|q8_0|q4_0        the fixture model stored at this precision (default f32, the one golden is recorded with);
-                                     with --model, that file must be the f32 fixture, and its variant is written beside it
-
-Exit code 69 means the requested device does not exist here.`;
+export { SERVE_HELP } from '../command-help.ts';
+import { SERVE_HELP } from '../command-help.ts';
 
 const GPUS: GpuChoice[] = ['cpu', 'vulkan', 'cuda', 'metal', 'auto'];
 /** sysexits' EX_UNAVAILABLE: launchers read it as "this backend cannot run here", a skip rather than a crash. */
