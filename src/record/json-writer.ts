@@ -69,22 +69,20 @@ const skipped = (v: unknown) => v === undefined || typeof v === 'function' || ty
 const NATIVE_BELOW = 1 << 22;
 
 /**
- * Whether the value's strings, keys included, add up to fewer than `budget` characters: a walk that
- * allocates nothing and stops at the budget, so asking costs little even of a huge value. A value with a
- * toJSON, a cycle or a BigInt answers no, and is left to the piecewise writer, which handles each as
- * JSON.stringify does.
+ * Whether the value's strings, keys included, add up to fewer than `budget` characters: a walk that stops
+ * at the budget, so asking costs little even of a huge value. A value with a toJSON or a BigInt answers no,
+ * and is left to the piecewise writer, which handles each as JSON.stringify does. So does a cycle: every
+ * step into a member spends some of the budget, so the walk around it ends there.
  */
 function smallerThan(value: unknown, budget: number): boolean {
   let left = budget;
   const stack: unknown[] = [value];
-  const seen = new Set<object>();
   while (stack.length > 0) {
     const v = stack.pop();
     if (typeof v === 'string') left -= v.length + 2;
     else if (typeof v === 'bigint') return false;
     else if (v !== null && typeof v === 'object') {
-      if (seen.has(v) || typeof (v as { toJSON?: unknown }).toJSON === 'function') return false;
-      seen.add(v);
+      if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return false;
       if (Array.isArray(v)) {
         left -= v.length;
         for (const item of v) stack.push(item);
