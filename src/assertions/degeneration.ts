@@ -23,21 +23,13 @@
 // 13 of the 39 distinct outputs. On words (logprobs dropped): longest repeat 5, largest loop share 0.28.
 // None of the defaults below fires on any of them; `????`, a token ×10 and a looped phrase do (tests).
 
-import type { CheckSpec, Sample, TokenStep, Verdict } from '../core/types.ts';
+import type { CheckSpec, DegenerationThresholds, Sample, Tolerance, TokenStep, Verdict } from '../core/types.ts';
 import type { Comparator } from './comparator.ts';
 
 const CHECK = 'degeneration';
 
-export interface DegenerationOptions {
-  /** Shortest run of `?`/U+FFFD flagged. */
-  garbageRun: number;
-  /** Fewest back-to-back copies of one token flagged. */
-  tokenRepeat: number;
-  /** Fewest back-to-back copies of a 2-to-32-token unit that count as a loop. */
-  loopRepeats: number;
-  /** Smallest share of the output's tokens a loop must cover to be flagged; above 1 turns the rule off. */
-  loopCoverage: number;
-}
+/** The check's limits; see DegenerationThresholds in core/types.ts. */
+export type DegenerationOptions = DegenerationThresholds;
 
 export const DEFAULT_DEGENERATION: DegenerationOptions = {
   // ANCHORS.md: llama.cpp Vulkan's garbage is `????`; healthy cpu output above had no run of even 1.
@@ -229,18 +221,26 @@ export function findDegeneration(sample: Sample, options: DegenerationOptions): 
   return { findings, measurements };
 }
 
-/** The check's options with defaults filled in, or a message naming the bad one. */
-export function degenerationOptions(spec: CheckSpec): DegenerationOptions | string {
+/**
+ * The check's options: the defaults, then the backend's tolerance (its class's degeneration limits, with backend
+ * and case overrides, as resolveTolerance merged them), then the check's own options; or a message naming the bad one.
+ */
+export function degenerationOptions(spec: CheckSpec, tolerance?: Pick<Tolerance, 'degeneration'>): DegenerationOptions | string {
   const options = { ...DEFAULT_DEGENERATION };
   const minimum: Record<keyof DegenerationOptions, number> = { garbageRun: 1, tokenRepeat: 2, loopRepeats: 2, loopCoverage: 0 };
-  for (const name of Object.keys(minimum) as Array<keyof DegenerationOptions>) {
-    const value = spec[name];
-    if (value === undefined) continue;
-    const integer = name !== 'loopCoverage';
-    if (typeof value !== 'number' || Number.isNaN(value) || value < minimum[name] || (integer && !Number.isInteger(value) && value !== Infinity))
-      return `${CHECK} option ${name} must be ${integer ? 'an integer' : 'a number'} ≥ ${minimum[name]}, got ${JSON.stringify(value)}`;
-    options[name] = value;
-  }
+  const sources: Array<[string, Partial<Record<keyof DegenerationOptions, unknown>>]> = [
+    ['tolerance degeneration.', tolerance?.degeneration ?? {}],
+    ['option ', spec as Partial<Record<keyof DegenerationOptions, unknown>>],
+  ];
+  for (const [where, given] of sources)
+    for (const name of Object.keys(minimum) as Array<keyof DegenerationOptions>) {
+      const value = given[name];
+      if (value === undefined) continue;
+      const integer = name !== 'loopCoverage';
+      if (typeof value !== 'number' || Number.isNaN(value) || value < minimum[name] || (integer && !Number.isInteger(value) && value !== Infinity))
+        return `${CHECK} ${where}${name} must be ${integer ? 'an integer' : 'a number'} ≥ ${minimum[name]}, got ${JSON.stringify(value)}`;
+      options[name] = value;
+    }
   return options;
 }
 
@@ -248,8 +248,8 @@ export function degenerationOptions(spec: CheckSpec): DegenerationOptions | stri
 export const degeneration: Comparator = {
   kind: CHECK,
   needsReference: false,
-  compare({ sample, spec }): Verdict {
-    const options = degenerationOptions(spec);
+  compare({ sample, spec, tolerance }): Verdict {
+    const options = degenerationOptions(spec, tolerance);
     if (typeof options === 'string') return { check: CHECK, status: 'error', message: options };
     const { findings, measurements } = findDegeneration(sample, options);
     const details = { findings, measurements, thresholds: options };

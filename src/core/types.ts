@@ -45,6 +45,20 @@ export interface Tolerance {
   divergenceLogprobGap: number;
   /** Largest |Δlogprob| (nats) of the chosen token over the shared greedy prefix. */
   prefixLogprobDelta: number;
+  /** The degeneration check's limits where this class's healthy output needs others (assertions/degeneration.ts). @default the check's defaults */
+  degeneration?: Partial<DegenerationThresholds>;
+}
+
+/** The limits of the reference-free degeneration check; a tolerance class, a backend, a case or the check itself may set them. */
+export interface DegenerationThresholds {
+  /** Shortest run of `?`/U+FFFD flagged. */
+  garbageRun: number;
+  /** Fewest back-to-back copies of one token flagged. */
+  tokenRepeat: number;
+  /** Fewest back-to-back copies of a 2-to-32-token unit that count as a loop. */
+  loopRepeats: number;
+  /** Smallest share of the output's tokens a loop must cover to be flagged; above 1 turns the rule off. */
+  loopCoverage: number;
 }
 
 /** Send the same request several times, one after another or all at once, and count distinct outputs. */

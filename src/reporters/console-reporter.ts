@@ -52,7 +52,8 @@ export function createConsoleReporter({ write, progress }: ConsoleReporterOption
       for (const run of summary.backends) {
         write(backendLine(run));
         const t = run.tolerance;
-        if (t) write(`  tolerances (${run.class}): top-k ${t.topK}, divergence gap ≤ ${t.divergenceLogprobGap} nats, prefix |Δlogprob| ≤ ${t.prefixLogprobDelta} nats; per-check limits are in each verdict`);
+        const degeneration = t?.degeneration ? `, degeneration ${Object.entries(t.degeneration).map(([k, v]) => `${k} ${v}`).join(', ')}` : '';
+        if (t) write(`  tolerances (${run.class}): top-k ${t.topK}, divergence gap ≤ ${t.divergenceLogprobGap} nats, prefix |Δlogprob| ≤ ${t.prefixLogprobDelta} nats${degeneration}; per-check limits are in each verdict`);
         if (run.goodput) write(`  goodput: ${run.goodput.met} of ${run.goodput.judged} latency-judged requests met every SLO`);
         for (const line of telemetryLines(run)) write(`  ${line}`);
       }

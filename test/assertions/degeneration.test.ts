@@ -9,7 +9,8 @@ import {
   type DegenerationOptions,
   type Finding,
 } from '../../src/assertions/degeneration.ts';
-import type { CheckSpec, Sample, TokenStep } from '../../src/core/types.ts';
+import { resolveTolerance } from '../../src/core/tolerance.ts';
+import type { CheckSpec, Sample, Tolerance, TokenStep } from '../../src/core/types.ts';
 import { input, sample, step, tokenSample } from './samples.ts';
 
 const check = (s: Sample, options: Partial<DegenerationOptions> | Record<string, unknown> = {}) =>
@@ -204,6 +205,54 @@ describe('degeneration: table', () => {
       expect(v.status).toBe('error');
       expect(v.message).toMatch(/^degeneration option \w+ must be/);
     }
+  });
+});
+
+// Q8_0 weights, conform serve --gpu cpu, smoke/chat-multi-turn at its own max_tokens 24
+// (bench/degeneration-calibration.ts): "9","5" ×6 cut off by the cap; given 96 tokens the model leaves the loop at 25.
+const Q8_MULTI_TURN_24 = ['O', ' small', 'umb', '3', ' one', 'f', 'lo', ' code', ' 0', 'arn', 'France', 'm', '9', '5', '9', '5', '9', '5', '9', '5', '9', '5', '9', '5'];
+const inClass = (s: Sample, tolerance: Tolerance, options: Record<string, unknown> = {}) =>
+  degeneration.compare(input({ sample: s, tolerance, spec: { kind: 'degeneration', ...options } }));
+
+describe('degeneration: limits a tolerance class carries', () => {
+  it("cpu-q8: Q8_0's healthy 50% loop passes in its class, and fails cpu's 0.5, with the class's limit in the verdict", () => {
+    const healthy = fromTokens(Q8_MULTI_TURN_24);
+    const q8 = inClass(healthy, resolveTolerance('cpu-q8'));
+    expect(q8.status).toBe('pass');
+    expect(q8.details?.thresholds).toEqual({ ...DEFAULT_DEGENERATION, loopCoverage: 0.75 });
+    expect(q8.message).toContain('largest loop 50% of the output');
+    const cpu = inClass(healthy, resolveTolerance('cpu'));
+    expect(cpu.status).toBe('fail');
+    expect(cpu).toMatchObject({ measured: 0.5, threshold: 0.5 });
+  });
+
+  it('cpu-q8 still catches a loop that runs to the end, and "????"', () => {
+    const q8 = resolveTolerance('cpu-q8');
+    const phrase = [' I', ' am', ' a', ' helpful', ' assistant', '.'];
+    const toTheEnd = inClass(fromTokens([...PREFIX.slice(0, 4), ...Array.from({ length: 10 }, () => phrase).flat()]), q8);
+    expect(toTheEnd.status).toBe('fail');
+    expect(toTheEnd).toMatchObject({ measured: 60 / 64, threshold: 0.75 });
+    // A loop over three quarters of the output is one; just under is not.
+    expect(inClass(fromTokens([...PREFIX.slice(0, 6), ...Array(9).fill(['9', '5']).flat()]), q8).status).toBe('fail');
+    expect(inClass(fromTokens([...PREFIX.slice(0, 7), ...Array(9).fill(['9', '5']).flat()]), q8).status).toBe('pass');
+    expect(inClass(fromTokens([...PREFIX, '??', '??', ' w99']), q8).status).toBe('fail');
+  });
+
+  it("the check's own options win over the class's, and a backend or case override keeps the class's other limits", () => {
+    const healthy = fromTokens(Q8_MULTI_TURN_24);
+    expect(inClass(healthy, resolveTolerance('cpu-q8'), { loopCoverage: 0.5 }).status).toBe('fail');
+    const narrowed = resolveTolerance('cpu-q8', { degeneration: { tokenRepeat: 3 } });
+    expect(narrowed.degeneration).toEqual({ loopCoverage: 0.75, tokenRepeat: 3 });
+    const v = inClass(healthy, narrowed);
+    expect(v.details?.thresholds).toMatchObject({ loopCoverage: 0.75, tokenRepeat: 3 });
+    expect(v.status).toBe('pass');
+    expect(inClass(fromTokens([...PREFIX, ' a', ' a', ' a']), narrowed).status).toBe('fail');
+  });
+
+  it("a bad limit in the tolerance is an error that says it came from the tolerance", () => {
+    const v = inClass(fromTokens(['a']), { ...resolveTolerance('cpu'), degeneration: { loopCoverage: -1 } });
+    expect(v.status).toBe('error');
+    expect(v.message).toBe('degeneration tolerance degeneration.loopCoverage must be a number ≥ 0, got -1');
   });
 });
 
