@@ -72,6 +72,28 @@ const COMPLETION_BASIC_256 = [
   " change", " 30", " each", "ts", "ceiv", "ny", " can", " jumps", "pr",
 ];
 
+// completion-stream, max_tokens 256 (re-measured by bench/degeneration-calibration.ts).
+const COMPLETION_STREAM_256 = [
+  " conformance", "pe", " i", "umb", "unction", "cation", "arn", " light", "ess", "ffer", " m", "M", " jumps", "gh",
+  "\"", "mail", "y", "ct", "unction", "umb", "unction", "umb", "unction", " 5", " again", "weather", "W", " Return",
+  "M", " Write", "ird", "ite", " input", " Write", "ird", "ite", " input", "ie", " w", "ow", "re", "\"", "mail",
+  " A", " from", "ents", "tags", " are", " get", "O", "<", "ows", "U", "kn", " to", "x", " call", " m", " Every",
+  "gh", " can", "ct", "unction", "umb", "ful", "ful", " of", " you", "alice", " Thank", "kn", " to", "x", " change",
+  "ags", "\"", "mail", " assistant", "help", " Thank", " generated", "ext", "m", " completion", " li", "ags", "\"",
+  "mail", " A", " from", "ents", "tags", " se", "ction", " differ", "lain", " me", "\"", "mail", "xplain", "aming",
+  " 0", "arn", ",", "kn", " to", "ame", "ny", " can", " jumps", "E", "cond", "ello", " differ", "lain", " me", "\"",
+  "mail", "xplain", "aming", " 0", "arn", ",", "kn", " to", "x", "A", "5", " Write", "ird", "for", "nd", "ode", " f",
+  " end", "Re", " e", "weather", "W", "nst", " jumps", "E", "cond", "ather", "ather", "ather", "ather", "ather",
+  "ather", "ather", "ather", "ather", "ather", "ather", "ather", " good", "Re", "ing", ";", " wa", "olor", "heck",
+  "um", "gh", " can", " jumps", "pr", " change", "ags", "\"", "mail", " small", "umb", "unction", "re", " know",
+  "ax", " in", " often", " age", " history", "France", " Once", "ow", "re", " know", "ax", " money", "S", "Z", "nsw",
+  "ot", "dea", "tags", " se", "ction", " differ", "lain", " me", "\"", "mail", "xplain", "aming", " m", "ea", "l",
+  " history", "France", " Once", "ow", "re", " know", "ax", "me", " w", " is", "ction", " Please", "l", "ject", " 8",
+  "ame", "9", "\"", "mail", "|", "\"", "mail", "|", "ode", " f", " end", "his", "rite", "one", " 3", " lazy", "his",
+  "pr", " tokens", " object", "example", "/", "ield", "co", " robot", "apital", " language", " from", " to", "ceiv",
+  "D", " S", " language", "ap", "ert",
+];
+
 /** A healthy-looking prefix: 24 distinct tokens. */
 const PREFIX = Array.from({ length: 24 }, (_, i) => ` w${i}`);
 
@@ -84,12 +106,19 @@ describe('degeneration: healthy cpu output does not fire', () => {
     expect(loop.coverage).toBeCloseTo(72 / 256, 12);
   });
 
-  it('chat-multi-turn at 96 tokens: "ject" ×8, under the 10-repeat limit', () => {
+  it('chat-multi-turn at 96 tokens: "ject" ×8, under the 14-repeat limit', () => {
     const v = check(fromTokens(MULTI_TURN_96));
     expect(v.status).toBe('pass');
     expect(v.message).toContain('longest repeat 8');
     // The brief's first guess of 8 would have flagged this healthy output.
     expect(check(fromTokens(MULTI_TURN_96), { tokenRepeat: 8 }).status).toBe('fail');
+  });
+
+  it('completion-stream at 256 tokens: "ather" ×12, which the old 10-repeat limit flagged', () => {
+    const v = check(fromTokens(COMPLETION_STREAM_256));
+    expect(v.status).toBe('pass');
+    expect(v.message).toContain('longest repeat 12');
+    expect(check(fromTokens(COMPLETION_STREAM_256), { tokenRepeat: 10 }).status).toBe('fail');
   });
 
   it('completion-basic at 256 tokens: a 4-gram recurs 16 times, which a 4-gram count rule would flag', () => {
@@ -136,14 +165,14 @@ describe('degeneration: table', () => {
     expect(check(emoji).status).toBe('pass');
   });
 
-  it('must catch: one token repeated 10 times; 9 passes', () => {
-    const v = check(fromTokens([...PREFIX, ...Array(10).fill(' the'), ' end']));
+  it('must catch: one token repeated 14 times; 13 passes', () => {
+    const v = check(fromTokens([...PREFIX, ...Array(14).fill(' the'), ' end']));
     expect(v.status).toBe('fail');
-    expect(v.measured).toBe(10);
-    expect(v.threshold).toBe(10);
-    expect(v.message).toBe('degenerate output: token " the" repeated 10 times in a row at token 24');
-    expect((v.details?.findings as Finding[])[0]).toMatchObject({ rule: 'repeat', index: 24, span: ' the'.repeat(10) });
-    expect(check(fromTokens([...PREFIX, ...Array(9).fill(' the'), ' end'])).status).toBe('pass');
+    expect(v.measured).toBe(14);
+    expect(v.threshold).toBe(14);
+    expect(v.message).toBe('degenerate output: token " the" repeated 14 times in a row at token 24');
+    expect((v.details?.findings as Finding[])[0]).toMatchObject({ rule: 'repeat', index: 24, span: ' the'.repeat(14) });
+    expect(check(fromTokens([...PREFIX, ...Array(13).fill(' the'), ' end'])).status).toBe('pass');
   });
 
   it('tells tokens apart by id: the same text under different ids is not a repeat', () => {
@@ -172,9 +201,9 @@ describe('degeneration: table', () => {
   });
 
   it('must catch, in text without logprobs: a word repeated and a phrase looped', () => {
-    const repeated = check(sample({ text: `It was ${'very '.repeat(12)}good.` }));
+    const repeated = check(sample({ text: `It was ${'very '.repeat(15)}good.` }));
     expect(repeated.status).toBe('fail');
-    expect(repeated.message).toMatch(/^degenerate output: word "very" repeated 12 times in a row at word 2/);
+    expect(repeated.message).toMatch(/^degenerate output: word "very" repeated 15 times in a row at word 2/);
     expect((repeated.details?.findings as Finding[])[0]).toMatchObject({ unit: 'word', charOffset: 7 });
     const looped = check(sample({ text: `Answer: ${'the sea is blue and '.repeat(6)}` }));
     expect(looped.status).toBe('fail');
@@ -182,7 +211,7 @@ describe('degeneration: table', () => {
   });
 
   it('reports every rule that fires, the first in rule order as the verdict', () => {
-    const v = check(fromTokens([...Array(12).fill('?')]));
+    const v = check(fromTokens([...Array(16).fill('?')]));
     expect((v.details?.findings as Finding[]).map((f) => f.rule)).toEqual(['garbage', 'repeat', 'loop']);
     expect(v.message).toContain('(also: repeat, loop)');
   });
