@@ -221,6 +221,8 @@ export interface BackendIdentity {
   gpu?: string;
   model?: string;
   modelSha256?: string;
+  /** The sha256 of the weights the served model was quantized from, where the server derived it (conform serve --weights). */
+  derivedFromSha256?: string;
   /** Tokens the server holds per request, where it says. */
   contextSize?: number;
   /** What the server says about the weights it serves: tells two models apart where no sha256 is given. */
