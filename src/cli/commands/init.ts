@@ -10,10 +10,11 @@ import type { CliContext } from '../context.ts';
 export const INIT_HELP = `conform init [--yaml] [--force]
 
 Writes a starter conform.config.ts (conform.config.yaml with --yaml) and suites/${STARTER_SUITE_NAME}.yaml
-into the current folder: the two built-in backends (llama.cpp on cpu and on Vulkan, with the
-fixture model) and one small suite that passes on both. Nothing is overwritten unless --force.
+into the current folder: the three built-in backends (llama.cpp on cpu, on cpu with the fixture's
+Q8_0 weights as cpu-q8, and on Vulkan, with the fixture model) and one small suite that passes on
+all three. Nothing is overwritten unless --force.
 
-Then record the starter suite's golden on cpu, and run it on both backends:
+Then record the starter suite's golden on cpu, and run it on every backend:
   npx conform record
   npx conform run`;
 
@@ -64,7 +65,7 @@ export async function initCommand(argv: string[], ctx: CliContext): Promise<numb
   ctx.out('');
   ctx.out('Next:');
   ctx.out(`  npx conform record   records golden/${STARTER_SUITE_NAME}.json on cpu, the reference backend; commit it with the suite`);
-  ctx.out('  npx conform run      runs the suite on cpu and vulkan and compares with golden; reports go to reports/<run-id>/');
+  ctx.out('  npx conform run      runs the suite on cpu, cpu-q8 and vulkan and compares with golden; reports go to reports/<run-id>/');
   ctx.out("Add your own servers under backends (a baseUrl), and conform's own suites as 'conform:smoke' under suites.");
   ctx.out('Vulkan needs libvulkan1 and a driver (mesa-vulkan-drivers on Debian); without them vulkan is reported as skipped.');
   ctx.out('Keep .cache/ (the fixture model) and reports/ out of version control.');
