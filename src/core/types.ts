@@ -47,6 +47,20 @@ export interface Tolerance {
   prefixLogprobDelta: number;
   /** The degeneration check's limits where this class's healthy output needs others (assertions/degeneration.ts). @default the check's defaults */
   degeneration?: Partial<DegenerationThresholds>;
+  /** The distribution check's limits where this class's healthy drift needs others (assertions/distribution.ts). @default the check's defaults */
+  distribution?: Partial<DistributionThresholds>;
+}
+
+/** The limits of the distribution check against golden; a tolerance class, a backend, a case or the check itself may set them. */
+export interface DistributionThresholds {
+  /** Largest mean KL(golden‖backend) in nats. */
+  maxMeanKld: number;
+  /** Largest RMS of Δp (probability, not percent) of golden's chosen token. */
+  maxRmsDeltaP: number;
+  /** Largest single-position KLD in nats; not checked unless given. */
+  maxKld: number;
+  /** Smallest share of positions whose top token agrees; informational unless given. */
+  minSameTopRate: number;
 }
 
 /** The limits of the reference-free degeneration check; a tolerance class, a backend, a case or the check itself may set them. */
