@@ -22,6 +22,16 @@ export default defineConfig({
       ],
     },
     {
+      // The same engine with the fixture's Q8_0 weights, judged against the F32 golden with its own
+      // tolerance class (src/core/tolerance.ts: drift and loop share measured on Q8_0).
+      name: 'cpu-q8',
+      class: 'cpu-q8',
+      model: 'conform-tiny',
+      launch: { command: 'conform', args: ['serve', '--gpu', 'cpu', '--weights', 'q8_0', '--model', '{model}', '--port', '{port}', '--threads', '1'] },
+      // An example price, not a quote: reports show the note next to every cost figure. Set your own.
+      cost: { perHour: 0.1, currency: 'USD', note: 'example price: a 2-vCPU cloud VM at 0.10 USD an hour, not a quote' },
+    },
+    {
       name: 'vulkan',
       class: 'software-gpu',
       model: 'conform-tiny',

@@ -15,38 +15,42 @@
 // Rules 2 and 3 run on tokens (by id when the server gives ids) when logprobs came back, else on the
 // whitespace-separated words of the text, which misses loops inside one word.
 //
-// Calibration, conform serve --gpu cpu (fixture model conform-tiny), the 13 smoke prompts at temperature 0
-// with max_tokens 24, 96 and 256, streamed and not (78 samples, 72 with logprobs): no `?`/U+FFFD run at all;
-// longest token repeat 8 ("ject" ×8, chat-multi-turn at 96 and 256); largest loop share 0.33 ("9","5" ×4 in
-// 24 tokens, chat-multi-turn) and 0.28 at 256 tokens ("ow re know ax me w", 6 tokens ×12, chat-longer-prompt);
-// a 4-gram recurs up to 16 times (completion-basic, 256), and "repeat ≥ 8 or a 4-gram ≥ 4 times" would flag
-// 13 of the 39 distinct outputs. On words (logprobs dropped): longest repeat 5, largest loop share 0.28.
-// None of the defaults below fires on any of them; `????`, a token ×10 and a looped phrase do (tests).
+// Calibration (bench/degeneration-calibration.ts reruns it): conform serve --gpu cpu --threads 1, fixture model
+// conform-tiny at F32, F16, Q8_0 and Q4_0; the 13 smoke prompts at temperature 0 with max_tokens 24, 96 and 256,
+// streamed and not, with logprobs (78 samples per precision, all with tokens), and the 39 chat and completion
+// cases of the bundled suites as sent. 2026-12-02, on tokens:
+//   F32   no `?`/U+FFFD run; longest repeat 12 ("ather" ×12, completion-stream at 256; the first calibration saw 8,
+//         "ject", chat-multi-turn at 96 and 256); largest loop share 0.33 ("9","5" ×4 in 24 tokens, chat-multi-turn)
+//         and 0.28 at 256 tokens ("ow re know ax me w", 6 tokens ×12, chat-longer-prompt).
+//   F16   the same loops; longest repeat 5.
+//   Q8_0  longest repeat 9; largest loop share 0.50 ("9","5" ×6 in chat-multi-turn's 24 tokens, the suite's own
+//         case: max_tokens cuts a loop the model leaves at token 25 when given 96), 0.42 at 256 (chat-hello). Its
+//         tolerance class cpu-q8 carries loopCoverage 0.75 (core/tolerance.ts).
+//   Q4_0  longest repeat 3, largest loop share 0.33; no class, and far outside cpu-q8's logprob figures.
+// A 4-gram recurs up to 16 times (completion-basic, 256), and "repeat ≥ 8 or a 4-gram ≥ 4 times" would flag 13 of
+// the 39 distinct F32 outputs. On words (logprobs dropped), longest repeat: F32 5, Q8_0 13 (a 2-token loop whose
+// tokens join into one word), Q4_0 21; largest loop share F32 0.28, Q8_0 0.42, Q4_0 0.39.
+// With each precision's class, none of the limits below fires on F32, F16 or Q8_0 tokens or words; `????`, a token
+// ×14 and a looped phrase do (tests).
 
-import type { CheckSpec, Sample, TokenStep, Verdict } from '../core/types.ts';
+import type { CheckSpec, DegenerationThresholds, Sample, Tolerance, TokenStep, Verdict } from '../core/types.ts';
 import type { Comparator } from './comparator.ts';
 
 const CHECK = 'degeneration';
 
-export interface DegenerationOptions {
-  /** Shortest run of `?`/U+FFFD flagged. */
-  garbageRun: number;
-  /** Fewest back-to-back copies of one token flagged. */
-  tokenRepeat: number;
-  /** Fewest back-to-back copies of a 2-to-32-token unit that count as a loop. */
-  loopRepeats: number;
-  /** Smallest share of the output's tokens a loop must cover to be flagged; above 1 turns the rule off. */
-  loopCoverage: number;
-}
+/** The check's limits; see DegenerationThresholds in core/types.ts. */
+export type DegenerationOptions = DegenerationThresholds;
 
 export const DEFAULT_DEGENERATION: DegenerationOptions = {
   // ANCHORS.md: llama.cpp Vulkan's garbage is `????`; healthy cpu output above had no run of even 1.
   garbageRun: 4,
-  // Healthy cpu output above repeats a token up to 8 times in a row; 10 leaves a margin of 2.
-  tokenRepeat: 10,
+  // Healthy cpu output above repeats a token up to 12 times in a row; 14 leaves the first calibration's margin of 2
+  // (it saw 8 and chose 10, which fired on F32's "ather" ×12).
+  tokenRepeat: 14,
   // A phrase said 4 times in a row (the brief's "≥ 4 times"); alone it fires on healthy text ("95" ×4).
   loopRepeats: 4,
-  // Healthy cpu loops cover at most 0.33 of the output above; a degenerate backend loops to the end.
+  // Healthy F32 and F16 loops cover at most 0.33 of the output above (Q8_0's 0.50 is its class's business); a
+  // degenerate backend loops to the end.
   loopCoverage: 0.5,
 };
 
@@ -229,18 +233,26 @@ export function findDegeneration(sample: Sample, options: DegenerationOptions): 
   return { findings, measurements };
 }
 
-/** The check's options with defaults filled in, or a message naming the bad one. */
-export function degenerationOptions(spec: CheckSpec): DegenerationOptions | string {
+/**
+ * The check's options: the defaults, then the backend's tolerance (its class's degeneration limits, with backend
+ * and case overrides, as resolveTolerance merged them), then the check's own options; or a message naming the bad one.
+ */
+export function degenerationOptions(spec: CheckSpec, tolerance?: Pick<Tolerance, 'degeneration'>): DegenerationOptions | string {
   const options = { ...DEFAULT_DEGENERATION };
   const minimum: Record<keyof DegenerationOptions, number> = { garbageRun: 1, tokenRepeat: 2, loopRepeats: 2, loopCoverage: 0 };
-  for (const name of Object.keys(minimum) as Array<keyof DegenerationOptions>) {
-    const value = spec[name];
-    if (value === undefined) continue;
-    const integer = name !== 'loopCoverage';
-    if (typeof value !== 'number' || Number.isNaN(value) || value < minimum[name] || (integer && !Number.isInteger(value) && value !== Infinity))
-      return `${CHECK} option ${name} must be ${integer ? 'an integer' : 'a number'} ≥ ${minimum[name]}, got ${JSON.stringify(value)}`;
-    options[name] = value;
-  }
+  const sources: Array<[string, Partial<Record<keyof DegenerationOptions, unknown>>]> = [
+    ['tolerance degeneration.', tolerance?.degeneration ?? {}],
+    ['option ', spec as Partial<Record<keyof DegenerationOptions, unknown>>],
+  ];
+  for (const [where, given] of sources)
+    for (const name of Object.keys(minimum) as Array<keyof DegenerationOptions>) {
+      const value = given[name];
+      if (value === undefined) continue;
+      const integer = name !== 'loopCoverage';
+      if (typeof value !== 'number' || Number.isNaN(value) || value < minimum[name] || (integer && !Number.isInteger(value) && value !== Infinity))
+        return `${CHECK} ${where}${name} must be ${integer ? 'an integer' : 'a number'} ≥ ${minimum[name]}, got ${JSON.stringify(value)}`;
+      options[name] = value;
+    }
   return options;
 }
 
@@ -248,8 +260,8 @@ export function degenerationOptions(spec: CheckSpec): DegenerationOptions | stri
 export const degeneration: Comparator = {
   kind: CHECK,
   needsReference: false,
-  compare({ sample, spec }): Verdict {
-    const options = degenerationOptions(spec);
+  compare({ sample, spec, tolerance }): Verdict {
+    const options = degenerationOptions(spec, tolerance);
     if (typeof options === 'string') return { check: CHECK, status: 'error', message: options };
     const { findings, measurements } = findDegeneration(sample, options);
     const details = { findings, measurements, thresholds: options };

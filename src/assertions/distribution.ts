@@ -6,7 +6,7 @@
 // greedy prefix plus the first divergence itself (both sides predicted that position from the same tokens,
 // and it is where the two distributions matter most). After it, the contexts differ and nothing compares.
 
-import type { CheckSpec, TokenStep, TopLogprob, Verdict } from '../core/types.ts';
+import type { CheckSpec, Tolerance, TokenStep, TopLogprob, Verdict } from '../core/types.ts';
 import type { Comparator } from './comparator.ts';
 import { isNearTie } from './greedy-divergence.ts';
 import { firstDivergence, sameToken } from './tokens.ts';
@@ -215,17 +215,25 @@ function summarize(positions: PositionDistribution[]): Omit<DistributionStats, '
   };
 }
 
-/** The check's options with defaults filled in, or a message naming the bad one. */
-export function distributionOptions(spec: CheckSpec): DistributionOptions | string {
+/**
+ * The check's options: the defaults, then the backend's tolerance (its class's distribution limits, with backend
+ * and case overrides, as resolveTolerance merged them), then the check's own options; or a message naming the bad one.
+ */
+export function distributionOptions(spec: CheckSpec, tolerance?: Pick<Tolerance, 'distribution'>): DistributionOptions | string {
   const options: DistributionOptions = { maxMeanKld: DEFAULT_MAX_MEAN_KLD, maxRmsDeltaP: DEFAULT_MAX_RMS_DELTA_P };
-  for (const name of ['maxMeanKld', 'maxRmsDeltaP', 'maxKld', 'minSameTopRate'] as const) {
-    const value = spec[name];
-    if (value === undefined) continue;
-    const max = name === 'minSameTopRate' ? 1 : Infinity;
-    if (typeof value !== 'number' || Number.isNaN(value) || value < 0 || value > max)
-      return `${CHECK} option ${name} must be a number ${max === 1 ? 'in [0, 1]' : '≥ 0'}, got ${JSON.stringify(value)}`;
-    options[name] = value;
-  }
+  const sources: Array<[string, Partial<Record<keyof DistributionOptions, unknown>>]> = [
+    ['tolerance distribution.', tolerance?.distribution ?? {}],
+    ['option ', spec as Partial<Record<keyof DistributionOptions, unknown>>],
+  ];
+  for (const [where, given] of sources)
+    for (const name of ['maxMeanKld', 'maxRmsDeltaP', 'maxKld', 'minSameTopRate'] as const) {
+      const value = given[name];
+      if (value === undefined) continue;
+      const max = name === 'minSameTopRate' ? 1 : Infinity;
+      if (typeof value !== 'number' || Number.isNaN(value) || value < 0 || value > max)
+        return `${CHECK} ${where}${name} must be a number ${max === 1 ? 'in [0, 1]' : '≥ 0'}, got ${JSON.stringify(value)}`;
+      options[name] = value;
+    }
   return options;
 }
 
@@ -241,7 +249,7 @@ export const distribution: Comparator = {
   needsSamePrompt: true,
   compare({ sample, reference, spec, tolerance }): Verdict {
     if (!reference) throw new Error(`${CHECK} needs a reference`);
-    const options = distributionOptions(spec);
+    const options = distributionOptions(spec, tolerance);
     if (typeof options === 'string') return { check: CHECK, status: 'error', message: options };
     const stats = distributionStats(reference.tokens, sample.tokens);
     const details: Record<string, unknown> = { ...stats, thresholds: options };

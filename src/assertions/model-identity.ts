@@ -37,6 +37,13 @@ const named = (id: BackendIdentity) => (id.model ? `"${id.model}"` : 'an unnamed
 export function compareModels(provenance: GoldenProvenance, backend: BackendIdentity): { same: boolean | undefined; how: string; message: string } {
   const golden = goldenModel(provenance);
   if (golden.modelSha256 && backend.modelSha256) {
+    // Quantized from golden's weights: the same model at another precision, which its tolerance class judges.
+    if (golden.modelSha256 !== backend.modelSha256 && backend.derivedFromSha256 === golden.modelSha256)
+      return {
+        same: true,
+        how: 'sha256 of the weights it was derived from',
+        message: `golden's model at another precision: this backend serves sha256 ${short(backend.modelSha256)}, derived from golden's ${short(golden.modelSha256)}`,
+      };
     const same = golden.modelSha256 === backend.modelSha256;
     return {
       same,

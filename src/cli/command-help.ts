@@ -5,10 +5,11 @@
 export const INIT_HELP = `conform init [--yaml] [--force]
 
 Writes a starter conform.config.ts (conform.config.yaml with --yaml) and suites/example.yaml
-into the current folder: the two built-in backends (llama.cpp on cpu and on Vulkan, with the
-fixture model) and one small suite that passes on both. Nothing is overwritten unless --force.
+into the current folder: the three built-in backends (llama.cpp on cpu, on cpu with the fixture's
+Q8_0 weights as cpu-q8, and on Vulkan, with the fixture model) and one small suite that passes on
+all three. Nothing is overwritten unless --force.
 
-Then record the starter suite's golden on cpu, and run it on both backends:
+Then record the starter suite's golden on cpu, and run it on every backend:
   npx conform record
   npx conform run`;
 

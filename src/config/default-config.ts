@@ -1,17 +1,17 @@
 import type { BackendConfig, ConformConfig, VariantConfig } from '../core/types.ts';
 
 /**
- * An example price, marked as one wherever a cost figure is shown: both built-in backends run on the
+ * An example price, marked as one wherever a cost figure is shown: the built-in backends run on the
  * machine conform runs on, priced here as a small cloud VM. Set your own.
  */
 export const EXAMPLE_COST = { perHour: 0.1, currency: 'USD', note: 'example price: a 2-vCPU cloud VM at 0.10 USD an hour, not a quote' };
 
-function builtInBackend(name: string, gpu: string, backendClass: string): BackendConfig {
+function builtInBackend(name: string, gpu: string, backendClass: string, extraArgs: string[] = []): BackendConfig {
   return {
     name,
     class: backendClass,
     model: 'conform-tiny',
-    launch: { command: 'conform', args: ['serve', '--gpu', gpu, '--model', '{model}', '--port', '{port}', '--threads', '1'] },
+    launch: { command: 'conform', args: ['serve', '--gpu', gpu, ...extraArgs, '--model', '{model}', '--port', '{port}', '--threads', '1'] },
     cost: { ...EXAMPLE_COST },
   };
 }
@@ -31,11 +31,16 @@ export const CPU_VARIANTS: VariantConfig[] = [
 ];
 
 /**
- * The built-in matrix: the same llama.cpp engine on ggml's CPU kernels and on its Vulkan
- * shaders (Mesa's llvmpipe where there is no GPU), so a fresh machine runs two real backends.
+ * The built-in matrix: the same llama.cpp engine on ggml's CPU kernels, on them again with the fixture's
+ * Q8_0 weights (a quantized backend judged against the F32 golden with its own class, cpu-q8), and on its
+ * Vulkan shaders (Mesa's llvmpipe where there is no GPU), so a fresh machine runs three real backends.
  */
 export const DEFAULT_CONFIG: ConformConfig = {
-  backends: [{ ...builtInBackend('cpu', 'cpu', 'cpu'), variants: CPU_VARIANTS }, builtInBackend('vulkan', 'vulkan', 'software-gpu')],
+  backends: [
+    { ...builtInBackend('cpu', 'cpu', 'cpu'), variants: CPU_VARIANTS },
+    builtInBackend('cpu-q8', 'cpu', 'cpu-q8', ['--weights', 'q8_0']),
+    builtInBackend('vulkan', 'vulkan', 'software-gpu'),
+  ],
   suites: ['suites/*.yaml'],
   goldenDir: 'golden',
   reportsDir: 'reports',

@@ -15,8 +15,9 @@ function tsLiteral(value: unknown): string {
 }
 
 const BACKENDS_NOTE = [
-  'The two built-in backends: the same llama.cpp engine (conform serve) on ggml\'s CPU kernels and',
-  "on its Vulkan shaders (Mesa's llvmpipe where there is no GPU), both with conform's fixture model.",
+  'The three built-in backends: the same llama.cpp engine (conform serve) on ggml\'s CPU kernels, on them',
+  "with the fixture's Q8_0 weights (class cpu-q8), and on its Vulkan shaders (Mesa's llvmpipe where there",
+  "is no GPU), all with conform's fixture model.",
 ];
 const OWN_SERVER_TS = "{ name: 'rocm', class: 'rocm', model: 'my-model', baseUrl: 'http://gpu-box:8000/v1', apiKeyEnv: 'ROCM_API_KEY' },";
 const OWN_SERVER_YAML = '- { name: rocm, class: rocm, model: my-model, baseUrl: "http://gpu-box:8000/v1", apiKeyEnv: ROCM_API_KEY }';
@@ -64,7 +65,7 @@ export function starterConfigYaml(schema: string): string {
 export const STARTER_SUITE_NAME = 'example';
 
 /**
- * suites/example.yaml: three short greedy requests that pass on both built-in backends with the
+ * suites/example.yaml: three short greedy requests that pass on every built-in backend with the
  * fixture model. The fixture model is random, so the tool's only string argument is an enum:
  * without a bound it would never close the string. `schema` is the suite schema's path relative to the file.
  */

@@ -45,6 +45,34 @@ export interface Tolerance {
   divergenceLogprobGap: number;
   /** Largest |Δlogprob| (nats) of the chosen token over the shared greedy prefix. */
   prefixLogprobDelta: number;
+  /** The degeneration check's limits where this class's healthy output needs others (assertions/degeneration.ts). @default the check's defaults */
+  degeneration?: Partial<DegenerationThresholds>;
+  /** The distribution check's limits where this class's healthy drift needs others (assertions/distribution.ts). @default the check's defaults */
+  distribution?: Partial<DistributionThresholds>;
+}
+
+/** The limits of the distribution check against golden; a tolerance class, a backend, a case or the check itself may set them. */
+export interface DistributionThresholds {
+  /** Largest mean KL(golden‖backend) in nats. */
+  maxMeanKld: number;
+  /** Largest RMS of Δp (probability, not percent) of golden's chosen token. */
+  maxRmsDeltaP: number;
+  /** Largest single-position KLD in nats; not checked unless given. */
+  maxKld: number;
+  /** Smallest share of positions whose top token agrees; informational unless given. */
+  minSameTopRate: number;
+}
+
+/** The limits of the reference-free degeneration check; a tolerance class, a backend, a case or the check itself may set them. */
+export interface DegenerationThresholds {
+  /** Shortest run of `?`/U+FFFD flagged. */
+  garbageRun: number;
+  /** Fewest back-to-back copies of one token flagged. */
+  tokenRepeat: number;
+  /** Fewest back-to-back copies of a 2-to-32-token unit that count as a loop. */
+  loopRepeats: number;
+  /** Smallest share of the output's tokens a loop must cover to be flagged; above 1 turns the rule off. */
+  loopCoverage: number;
 }
 
 /** Send the same request several times, one after another or all at once, and count distinct outputs. */
@@ -207,6 +235,8 @@ export interface BackendIdentity {
   gpu?: string;
   model?: string;
   modelSha256?: string;
+  /** The sha256 of the weights the served model was quantized from, where the server derived it (conform serve --weights). */
+  derivedFromSha256?: string;
   /** Tokens the server holds per request, where it says. */
   contextSize?: number;
   /** What the server says about the weights it serves: tells two models apart where no sha256 is given. */

@@ -13,6 +13,8 @@ const DEFAULT_MAX_TOKENS = 256;
 export interface EngineServerOptions {
   engine: LlamaEngine;
   modelName: string;
+  /** The sha256 of the weights the model was quantized from, when conform serve derived it (--weights); /v1/models says so. */
+  derivedFromSha256?: string;
 }
 
 class HttpError extends Error {
@@ -53,7 +55,7 @@ interface ParsedRequest {
  * The built-in engine as an OpenAI-compatible server: what `conform serve` runs. It answers
  * /health with 503 until the model has produced a real token, so "ready" means ready.
  */
-export function createEngineServer({ engine, modelName }: EngineServerOptions): { server: Server; markReady(): void } {
+export function createEngineServer({ engine, modelName, derivedFromSha256 }: EngineServerOptions): { server: Server; markReady(): void } {
   let ready = false;
   let counter = 0;
   const tokenizeChat = createChatTokenizer(engine.model);
@@ -158,7 +160,7 @@ export function createEngineServer({ engine, modelName }: EngineServerOptions): 
     const route = `${req.method} ${url}`;
     const handle = async () => {
       if (route === 'GET /health') return sendJson(res, ready ? 200 : 503, { status: ready ? 'ok' : 'loading' });
-      if (route === 'GET /v1/models') return sendJson(res, 200, modelsBody(modelName, created, engine, weights));
+      if (route === 'GET /v1/models') return sendJson(res, 200, modelsBody(modelName, created, engine, weights, derivedFromSha256));
       if (route === 'GET /metrics') return sendMetrics(res, metrics.render());
       if (!ready && req.method === 'POST') throw new HttpError(503, 'model is loading', 'unavailable');
       if (route === 'POST /v1/chat/completions') return complete('chat', req, res);
@@ -200,7 +202,7 @@ function sendMetrics(res: ServerResponse, text: string): void {
   res.end(text);
 }
 
-function modelsBody(modelName: string, created: number, engine: LlamaEngine, weights: ReturnType<typeof weightsMeta>) {
+function modelsBody(modelName: string, created: number, engine: LlamaEngine, weights: ReturnType<typeof weightsMeta>, derivedFromSha256: string | undefined) {
   const { engine: name, engineVersion, device, driver, gpu, modelSha256 } = engine.identity;
   return {
     object: 'list',
@@ -210,7 +212,7 @@ function modelsBody(modelName: string, created: number, engine: LlamaEngine, wei
         object: 'model',
         created,
         owned_by: 'conform',
-        meta: { engine: name, engine_version: engineVersion, device, driver, gpu, model_sha256: modelSha256, context_size: engine.contextSize, ...weights },
+        meta: { engine: name, engine_version: engineVersion, device, driver, gpu, model_sha256: modelSha256, derived_from_sha256: derivedFromSha256, context_size: engine.contextSize, ...weights },
       },
     ],
   };

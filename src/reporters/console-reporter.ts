@@ -52,7 +52,11 @@ export function createConsoleReporter({ write, progress }: ConsoleReporterOption
       for (const run of summary.backends) {
         write(backendLine(run));
         const t = run.tolerance;
-        if (t) write(`  tolerances (${run.class}): top-k ${t.topK}, divergence gap ≤ ${t.divergenceLogprobGap} nats, prefix |Δlogprob| ≤ ${t.prefixLogprobDelta} nats; per-check limits are in each verdict`);
+        const limits = (['degeneration', 'distribution'] as const)
+          .filter((check) => t?.[check])
+          .map((check) => `, ${check} ${Object.entries(t![check]!).map(([k, v]) => `${k} ${v}`).join(', ')}`)
+          .join('');
+        if (t) write(`  tolerances (${run.class}): top-k ${t.topK}, divergence gap ≤ ${t.divergenceLogprobGap} nats, prefix |Δlogprob| ≤ ${t.prefixLogprobDelta} nats${limits}; per-check limits are in each verdict`);
         if (run.goodput) write(`  goodput: ${run.goodput.met} of ${run.goodput.judged} latency-judged requests met every SLO`);
         for (const line of telemetryLines(run)) write(`  ${line}`);
       }

@@ -88,6 +88,7 @@ export async function probeIdentity(baseUrl: string, apiKey?: string, options: P
     gpu: str(meta.gpu),
     model: str(model.id),
     modelSha256: str(meta.model_sha256),
+    derivedFromSha256: str(meta.derived_from_sha256),
     contextSize: contextOf(meta, model, props?.body, options.defaultContextSize),
     modelFingerprint: fingerprintOf(meta),
   };

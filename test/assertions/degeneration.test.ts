@@ -9,7 +9,8 @@ import {
   type DegenerationOptions,
   type Finding,
 } from '../../src/assertions/degeneration.ts';
-import type { CheckSpec, Sample, TokenStep } from '../../src/core/types.ts';
+import { resolveTolerance } from '../../src/core/tolerance.ts';
+import type { CheckSpec, Sample, Tolerance, TokenStep } from '../../src/core/types.ts';
 import { input, sample, step, tokenSample } from './samples.ts';
 
 const check = (s: Sample, options: Partial<DegenerationOptions> | Record<string, unknown> = {}) =>
@@ -71,6 +72,28 @@ const COMPLETION_BASIC_256 = [
   " change", " 30", " each", "ts", "ceiv", "ny", " can", " jumps", "pr",
 ];
 
+// completion-stream, max_tokens 256 (re-measured by bench/degeneration-calibration.ts).
+const COMPLETION_STREAM_256 = [
+  " conformance", "pe", " i", "umb", "unction", "cation", "arn", " light", "ess", "ffer", " m", "M", " jumps", "gh",
+  "\"", "mail", "y", "ct", "unction", "umb", "unction", "umb", "unction", " 5", " again", "weather", "W", " Return",
+  "M", " Write", "ird", "ite", " input", " Write", "ird", "ite", " input", "ie", " w", "ow", "re", "\"", "mail",
+  " A", " from", "ents", "tags", " are", " get", "O", "<", "ows", "U", "kn", " to", "x", " call", " m", " Every",
+  "gh", " can", "ct", "unction", "umb", "ful", "ful", " of", " you", "alice", " Thank", "kn", " to", "x", " change",
+  "ags", "\"", "mail", " assistant", "help", " Thank", " generated", "ext", "m", " completion", " li", "ags", "\"",
+  "mail", " A", " from", "ents", "tags", " se", "ction", " differ", "lain", " me", "\"", "mail", "xplain", "aming",
+  " 0", "arn", ",", "kn", " to", "ame", "ny", " can", " jumps", "E", "cond", "ello", " differ", "lain", " me", "\"",
+  "mail", "xplain", "aming", " 0", "arn", ",", "kn", " to", "x", "A", "5", " Write", "ird", "for", "nd", "ode", " f",
+  " end", "Re", " e", "weather", "W", "nst", " jumps", "E", "cond", "ather", "ather", "ather", "ather", "ather",
+  "ather", "ather", "ather", "ather", "ather", "ather", "ather", " good", "Re", "ing", ";", " wa", "olor", "heck",
+  "um", "gh", " can", " jumps", "pr", " change", "ags", "\"", "mail", " small", "umb", "unction", "re", " know",
+  "ax", " in", " often", " age", " history", "France", " Once", "ow", "re", " know", "ax", " money", "S", "Z", "nsw",
+  "ot", "dea", "tags", " se", "ction", " differ", "lain", " me", "\"", "mail", "xplain", "aming", " m", "ea", "l",
+  " history", "France", " Once", "ow", "re", " know", "ax", "me", " w", " is", "ction", " Please", "l", "ject", " 8",
+  "ame", "9", "\"", "mail", "|", "\"", "mail", "|", "ode", " f", " end", "his", "rite", "one", " 3", " lazy", "his",
+  "pr", " tokens", " object", "example", "/", "ield", "co", " robot", "apital", " language", " from", " to", "ceiv",
+  "D", " S", " language", "ap", "ert",
+];
+
 /** A healthy-looking prefix: 24 distinct tokens. */
 const PREFIX = Array.from({ length: 24 }, (_, i) => ` w${i}`);
 
@@ -83,12 +106,19 @@ describe('degeneration: healthy cpu output does not fire', () => {
     expect(loop.coverage).toBeCloseTo(72 / 256, 12);
   });
 
-  it('chat-multi-turn at 96 tokens: "ject" ×8, under the 10-repeat limit', () => {
+  it('chat-multi-turn at 96 tokens: "ject" ×8, under the 14-repeat limit', () => {
     const v = check(fromTokens(MULTI_TURN_96));
     expect(v.status).toBe('pass');
     expect(v.message).toContain('longest repeat 8');
     // The brief's first guess of 8 would have flagged this healthy output.
     expect(check(fromTokens(MULTI_TURN_96), { tokenRepeat: 8 }).status).toBe('fail');
+  });
+
+  it('completion-stream at 256 tokens: "ather" ×12, which the old 10-repeat limit flagged', () => {
+    const v = check(fromTokens(COMPLETION_STREAM_256));
+    expect(v.status).toBe('pass');
+    expect(v.message).toContain('longest repeat 12');
+    expect(check(fromTokens(COMPLETION_STREAM_256), { tokenRepeat: 10 }).status).toBe('fail');
   });
 
   it('completion-basic at 256 tokens: a 4-gram recurs 16 times, which a 4-gram count rule would flag', () => {
@@ -135,14 +165,14 @@ describe('degeneration: table', () => {
     expect(check(emoji).status).toBe('pass');
   });
 
-  it('must catch: one token repeated 10 times; 9 passes', () => {
-    const v = check(fromTokens([...PREFIX, ...Array(10).fill(' the'), ' end']));
+  it('must catch: one token repeated 14 times; 13 passes', () => {
+    const v = check(fromTokens([...PREFIX, ...Array(14).fill(' the'), ' end']));
     expect(v.status).toBe('fail');
-    expect(v.measured).toBe(10);
-    expect(v.threshold).toBe(10);
-    expect(v.message).toBe('degenerate output: token " the" repeated 10 times in a row at token 24');
-    expect((v.details?.findings as Finding[])[0]).toMatchObject({ rule: 'repeat', index: 24, span: ' the'.repeat(10) });
-    expect(check(fromTokens([...PREFIX, ...Array(9).fill(' the'), ' end'])).status).toBe('pass');
+    expect(v.measured).toBe(14);
+    expect(v.threshold).toBe(14);
+    expect(v.message).toBe('degenerate output: token " the" repeated 14 times in a row at token 24');
+    expect((v.details?.findings as Finding[])[0]).toMatchObject({ rule: 'repeat', index: 24, span: ' the'.repeat(14) });
+    expect(check(fromTokens([...PREFIX, ...Array(13).fill(' the'), ' end'])).status).toBe('pass');
   });
 
   it('tells tokens apart by id: the same text under different ids is not a repeat', () => {
@@ -171,9 +201,9 @@ describe('degeneration: table', () => {
   });
 
   it('must catch, in text without logprobs: a word repeated and a phrase looped', () => {
-    const repeated = check(sample({ text: `It was ${'very '.repeat(12)}good.` }));
+    const repeated = check(sample({ text: `It was ${'very '.repeat(15)}good.` }));
     expect(repeated.status).toBe('fail');
-    expect(repeated.message).toMatch(/^degenerate output: word "very" repeated 12 times in a row at word 2/);
+    expect(repeated.message).toMatch(/^degenerate output: word "very" repeated 15 times in a row at word 2/);
     expect((repeated.details?.findings as Finding[])[0]).toMatchObject({ unit: 'word', charOffset: 7 });
     const looped = check(sample({ text: `Answer: ${'the sea is blue and '.repeat(6)}` }));
     expect(looped.status).toBe('fail');
@@ -181,7 +211,7 @@ describe('degeneration: table', () => {
   });
 
   it('reports every rule that fires, the first in rule order as the verdict', () => {
-    const v = check(fromTokens([...Array(12).fill('?')]));
+    const v = check(fromTokens([...Array(16).fill('?')]));
     expect((v.details?.findings as Finding[]).map((f) => f.rule)).toEqual(['garbage', 'repeat', 'loop']);
     expect(v.message).toContain('(also: repeat, loop)');
   });
@@ -204,6 +234,54 @@ describe('degeneration: table', () => {
       expect(v.status).toBe('error');
       expect(v.message).toMatch(/^degeneration option \w+ must be/);
     }
+  });
+});
+
+// Q8_0 weights, conform serve --gpu cpu, smoke/chat-multi-turn at its own max_tokens 24
+// (bench/degeneration-calibration.ts): "9","5" ×6 cut off by the cap; given 96 tokens the model leaves the loop at 25.
+const Q8_MULTI_TURN_24 = ['O', ' small', 'umb', '3', ' one', 'f', 'lo', ' code', ' 0', 'arn', 'France', 'm', '9', '5', '9', '5', '9', '5', '9', '5', '9', '5', '9', '5'];
+const inClass = (s: Sample, tolerance: Tolerance, options: Record<string, unknown> = {}) =>
+  degeneration.compare(input({ sample: s, tolerance, spec: { kind: 'degeneration', ...options } }));
+
+describe('degeneration: limits a tolerance class carries', () => {
+  it("cpu-q8: Q8_0's healthy 50% loop passes in its class, and fails cpu's 0.5, with the class's limit in the verdict", () => {
+    const healthy = fromTokens(Q8_MULTI_TURN_24);
+    const q8 = inClass(healthy, resolveTolerance('cpu-q8'));
+    expect(q8.status).toBe('pass');
+    expect(q8.details?.thresholds).toEqual({ ...DEFAULT_DEGENERATION, loopCoverage: 0.75 });
+    expect(q8.message).toContain('largest loop 50% of the output');
+    const cpu = inClass(healthy, resolveTolerance('cpu'));
+    expect(cpu.status).toBe('fail');
+    expect(cpu).toMatchObject({ measured: 0.5, threshold: 0.5 });
+  });
+
+  it('cpu-q8 still catches a loop that runs to the end, and "????"', () => {
+    const q8 = resolveTolerance('cpu-q8');
+    const phrase = [' I', ' am', ' a', ' helpful', ' assistant', '.'];
+    const toTheEnd = inClass(fromTokens([...PREFIX.slice(0, 4), ...Array.from({ length: 10 }, () => phrase).flat()]), q8);
+    expect(toTheEnd.status).toBe('fail');
+    expect(toTheEnd).toMatchObject({ measured: 60 / 64, threshold: 0.75 });
+    // A loop over three quarters of the output is one; just under is not.
+    expect(inClass(fromTokens([...PREFIX.slice(0, 6), ...Array(9).fill(['9', '5']).flat()]), q8).status).toBe('fail');
+    expect(inClass(fromTokens([...PREFIX.slice(0, 7), ...Array(9).fill(['9', '5']).flat()]), q8).status).toBe('pass');
+    expect(inClass(fromTokens([...PREFIX, '??', '??', ' w99']), q8).status).toBe('fail');
+  });
+
+  it("the check's own options win over the class's, and a backend or case override keeps the class's other limits", () => {
+    const healthy = fromTokens(Q8_MULTI_TURN_24);
+    expect(inClass(healthy, resolveTolerance('cpu-q8'), { loopCoverage: 0.5 }).status).toBe('fail');
+    const narrowed = resolveTolerance('cpu-q8', { degeneration: { tokenRepeat: 3 } });
+    expect(narrowed.degeneration).toEqual({ loopCoverage: 0.75, tokenRepeat: 3 });
+    const v = inClass(healthy, narrowed);
+    expect(v.details?.thresholds).toMatchObject({ loopCoverage: 0.75, tokenRepeat: 3 });
+    expect(v.status).toBe('pass');
+    expect(inClass(fromTokens([...PREFIX, ' a', ' a', ' a']), narrowed).status).toBe('fail');
+  });
+
+  it("a bad limit in the tolerance is an error that says it came from the tolerance", () => {
+    const v = inClass(fromTokens(['a']), { ...resolveTolerance('cpu'), degeneration: { loopCoverage: -1 } });
+    expect(v.status).toBe('error');
+    expect(v.message).toBe('degeneration tolerance degeneration.loopCoverage must be a number ≥ 0, got -1');
   });
 });
 

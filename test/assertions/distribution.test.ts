@@ -10,7 +10,8 @@ import {
   topKKld,
   unionDistributions,
 } from '../../src/assertions/distribution.ts';
-import type { CheckSpec, Sample, TokenStep, TopLogprob, Verdict } from '../../src/core/types.ts';
+import { resolveTolerance } from '../../src/core/tolerance.ts';
+import type { CheckSpec, Sample, Tolerance, TokenStep, TopLogprob, Verdict } from '../../src/core/types.ts';
 import { normalizeCompletion } from '../../src/runners/normalize.ts';
 import { input, sample, step, tokenSample } from './samples.ts';
 
@@ -85,6 +86,23 @@ describe('distribution: table', () => {
     expect(v.threshold).toBe(DEFAULT_MAX_MEAN_KLD);
     expect(v.message).toMatch(/^mean KLD .* > 0\.005/);
     expect(v.details?.n).toBe(8);
+  });
+
+  it("cpu-q8 carries its own RMS Δp limit, 0.03 (Q8_0's measured 2.40% x 1.25), shown in the verdict; cpu keeps 0.025", () => {
+    const golden = [step('a', -0.1, [['a', -0.1], ['b', -3]]), step('c', -0.1, [['c', -0.1], ['d', -3]])];
+    const shifted = (d: number) => tokenSample(golden.map((s) => step(s.token, s.logprob! - d, s.top.map((t): [string, number] => [t.token, t.logprob - d]))));
+    const inClass = (got: Sample, tolerance: Tolerance, options: Record<string, unknown> = {}) =>
+      distribution.compare(input({ sample: got, reference: tokenSample(golden), tolerance, spec: { kind: 'distribution', ...options } }));
+    // Δp = e^-0.1 − e^-(0.1 + d): 2.80% for d = 0.0315, 4.00% for d = 0.0453.
+    const q8Sized = shifted(0.0315);
+    const q8 = inClass(q8Sized, resolveTolerance('cpu-q8'));
+    expect(q8.status).toBe('pass');
+    expect(q8.details?.thresholds).toEqual({ maxMeanKld: DEFAULT_MAX_MEAN_KLD, maxRmsDeltaP: 0.03 });
+    expect(inClass(q8Sized, resolveTolerance('cpu'))).toMatchObject({ status: 'fail', threshold: DEFAULT_MAX_RMS_DELTA_P });
+    expect(inClass(shifted(0.0453), resolveTolerance('cpu-q8'))).toMatchObject({ status: 'fail', threshold: 0.03 });
+    // The check's own option wins over the class's; a bad class limit is an error that names where it came from.
+    expect(inClass(q8Sized, resolveTolerance('cpu-q8'), { maxRmsDeltaP: 0.025 }).status).toBe('fail');
+    expect(inClass(q8Sized, { ...resolveTolerance('cpu'), distribution: { maxRmsDeltaP: -1 } }).message).toBe('distribution tolerance distribution.maxRmsDeltaP must be a number ≥ 0, got -1');
   });
 
   it('must catch: a uniform shift of mass into the unlisted tail is invisible to top-k KLD but not to RMS Δp', () => {

@@ -18,6 +18,17 @@ describe('model', () => {
     expect(v.message).toBe('golden was recorded with "conform-tiny" (sha256 1728dcc6d835…) on cpu; this backend serves "Qwen/Qwen3-0.6B" (sha256 abababababab…)');
   });
 
+  it("passes weights derived from golden's, at another precision (conform serve --weights q8_0), and says so", () => {
+    const q8 = { ...CONFORM, modelSha256: '7335cc710dea104b3819b994b80a3c1ffdc2ef0137d306eabb0d3966ab1da356', derivedFromSha256: SHA };
+    const v = judge(CONFORM, q8);
+    expect(v.status).toBe('pass');
+    expect(v.message).toBe("golden's model at another precision: this backend serves sha256 7335cc710dea…, derived from golden's 1728dcc6d835…");
+    expect(v.details).toEqual({ decidedBy: 'sha256 of the weights it was derived from' });
+    // Derived from some other model, or saying nothing of its source: another model.
+    expect(judge(CONFORM, { ...q8, derivedFromSha256: 'ab'.repeat(32) }).status).toBe('fail');
+    expect(judge(CONFORM, { ...q8, derivedFromSha256: undefined }).status).toBe('fail');
+  });
+
   it('falls back to the fingerprint where a side has no sha256 (llama-server reports meta, not a hash)', () => {
     const golden = { ...CONFORM, modelFingerprint: { vocabSize: 900, parameters: 222016 } };
     const peer = { engine: 'llamacpp', model: '/tmp/conform-tiny.gguf', modelFingerprint: { vocabSize: 900, parameters: 222016, embeddingWidth: 64 } };

@@ -1,4 +1,4 @@
-// The built-in suites with timed checks, run twice on the built-in cpu and vulkan backends: once on the machine
+// The built-in suites with timed checks, run twice on the built-in cpu, cpu-q8 and vulkan backends: once on the machine
 // as it is, once beside a CPU hog (one spinning thread per core for the whole run). Every verdict, per stable
 // case id and check, must be the same both times, and all must pass: conform's verdicts may not depend on how
 // busy the machine is. Only verdicts are compared, never durations.
@@ -71,7 +71,9 @@ describe.runIf(process.platform === 'linux')('verdicts on a busy machine', () =>
     expect(busy.verdicts).toEqual(quiet.verdicts);
     expect(Object.keys(quiet.verdicts).length).toBeGreaterThan(0);
     for (const run of [quiet, busy]) expect(run.exitCode, run.output).toBe(0);
-    // Both backends really ran in both runs: a vulkan skipped for want of a driver would prove nothing here.
-    for (const run of [quiet, busy]) expect(run.summary.backends.map((b) => `${b.name}:${b.state}`)).toEqual(['cpu:ran', 'vulkan:ran']);
+    // Every backend of the default matrix really ran in both runs: a vulkan skipped for want of a driver would prove
+    // nothing here, and cpu-q8's verdicts (its own class, its own loop limit) are among those compared.
+    for (const run of [quiet, busy]) expect(run.summary.backends.map((b) => `${b.name}:${b.state}`)).toEqual(['cpu:ran', 'cpu-q8:ran', 'vulkan:ran']);
+    expect(Object.keys(quiet.verdicts).filter((id) => id.startsWith('cpu-q8/')).length).toBeGreaterThan(0);
   }, 2 * RUN_TIMEOUT_MS + 60_000);
 });

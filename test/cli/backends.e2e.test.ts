@@ -82,9 +82,10 @@ describe('conform backends', () => {
     const project = makeProject(['suites', 'golden']);
     const result = await conform(['backends'], { cwd: project });
     expect(result.exitCode, result.stderr).toBe(0);
-    const [header, cpu, vulkan, ...rest] = result.stdout.trim().split('\n');
+    const [header, cpu, cpuQ8, vulkan, ...rest] = result.stdout.trim().split('\n');
     expect(header).toMatch(/^backend\s+reachable\s+model\s+engine\s+device\s+logprobs\s+tools\s+named tool_choice\s+streamed tools\s+json_schema$/);
     expect(cpu).toMatch(/^cpu\s+yes\s+conform-tiny\s+llama\.cpp .*\s+yes\s+yes\s+yes\s+yes\s+yes$/);
+    expect(cpuQ8).toMatch(/^cpu-q8\s+yes\s+conform-tiny\s+llama\.cpp .*\s+yes\s+yes\s+yes\s+yes\s+yes$/);
     expect(vulkan).toMatch(/^vulkan\s+yes\s+conform-tiny\s+llama\.cpp .*(llvmpipe|GPU|NVIDIA|AMD|Intel).*\s+yes\s+yes\s+yes\s+yes\s+yes$/);
     expect(rest).toEqual([]); // every feature a plain yes: no reasons under the table
   }, 120_000);

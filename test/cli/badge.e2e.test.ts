@@ -121,7 +121,9 @@ describe('conform badge', () => {
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^ {2}cpu +passing v1\.2\.3 +\(1 passed, 0 failed, 0 errors, 1 skipped\)$/m);
     const out = join(project, 'badges');
-    expect(readdirSync(out).sort()).toEqual(['cpu.json', 'cpu.svg', 'history.json', 'last-passing.md', 'rocm.json', 'rocm.svg', 'vulkan.json', 'vulkan.svg']);
+    // cpu-q8 is in the built-in config but not in this run: unknown, not left out.
+    expect(readdirSync(out).sort()).toEqual(['cpu-q8.json', 'cpu-q8.svg', 'cpu.json', 'cpu.svg', 'history.json', 'last-passing.md', 'rocm.json', 'rocm.svg', 'vulkan.json', 'vulkan.svg']);
+    expectShieldsEndpoint(join(out, 'cpu-q8.json'), '<x&y> cpu-q8', 'unknown', 'lightgrey');
 
     for (const backend of ['cpu', 'vulkan', 'rocm']) {
       const svg = readFileSync(join(out, `${backend}.svg`), 'utf8');
@@ -159,7 +161,7 @@ describe('conform badge', () => {
     expect(md).toContain('| vulkan | ![vulkan](vulkan.svg) | v1.3.0 | 2026-04-01 | passing (v1.3.0, 2026-04-01) |');
     const history = JSON.parse(readFileSync(join(project, 'badges', 'history.json'), 'utf8'));
     expect(history.backends.cpu.recent.map((e: { release: string }) => e.release)).toEqual(['v1.3.0', 'v1.2.3']);
-    // rocm was not in run-2 nor configured (the built-in config has cpu and vulkan): its history stays as it was.
+    // rocm was not in run-2 nor configured (the built-in config has cpu, cpu-q8 and vulkan): its history stays as it was.
     expect(history.backends.rocm.recent).toHaveLength(1);
   });
 

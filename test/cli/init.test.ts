@@ -48,7 +48,7 @@ describe('conform init', () => {
     expect(out.slice(0, 2)).toEqual(['wrote conform.config.ts', 'wrote suites/example.yaml']);
     expect(out).toContain('Next:');
     expect(out.find((l) => l.startsWith('  npx conform record'))).toContain('golden/example.json');
-    expect(out.find((l) => l.startsWith('  npx conform run'))).toContain('cpu and vulkan');
+    expect(out.find((l) => l.startsWith('  npx conform run'))).toContain('cpu, cpu-q8 and vulkan');
     expect(read('conform.config.ts')).toContain("import { defineConfig } from 'conform/config';");
   });
 

@@ -20,15 +20,18 @@ describe('conform run, end to end on the built-in backends', () => {
     writeFileSync(join(project, 'conform.config.ts'), config);
   });
 
-  it('runs every suite on cpu and vulkan, all pass against golden recorded on cpu, and the HTML report loads cleanly', async () => {
+  it('runs every suite on cpu, cpu-q8 and vulkan, all pass against golden recorded on cpu, and the HTML report loads cleanly', async () => {
     const result = await conform(['run'], { cwd: project, timeout: 900_000 });
     expect(result.exitCode, `${result.stdout}\n${result.stderr}`).toBe(0);
     const suites = ['cold-warm', 'determinism', 'function-calling', 'long-context', 'smoke', 'tool-use-jitter'];
-    for (const backend of ['cpu', 'vulkan'])
+    for (const backend of ['cpu', 'cpu-q8', 'vulkan'])
       for (const suite of suites) expect(result.stdout, `${backend}/${suite}`).toMatch(new RegExp(`^${backend}\\s+${suite}\\s+\\d+\\s+0\\s+0\\s+\\d+$`, 'm'));
     const summary = summaryOf(result.stdout);
-    const [cpu, vulkan] = ['cpu', 'vulkan'].map((name) => summary.backends.find((b) => b.name === name)!);
+    const [cpu, cpuQ8, vulkan] = ['cpu', 'cpu-q8', 'vulkan'].map((name) => summary.backends.find((b) => b.name === name)!);
     expect(cpu!.state).toBe('ran');
+    // The quantized backend, judged against the F32 golden with its own class, loop limit included.
+    expect(cpuQ8).toMatchObject({ state: 'ran', class: 'cpu-q8', tolerance: { prefixLogprobDelta: 0.57, degeneration: { loopCoverage: 0.75 }, distribution: { maxRmsDeltaP: 0.03 } } });
+    expect(summary.matrix['cpu-q8']!.smoke!.pass).toBeGreaterThanOrEqual(10);
     expect(vulkan!.state).toBe('ran');
     expect(cpu!.identity.engineVersion).toMatch(/node-llama-cpp 3\.21\.1/);
     expect(vulkan!.identity.gpu).toBe('vulkan');
@@ -54,7 +57,7 @@ describe('conform run, end to end on the built-in backends', () => {
       expect(loaded.pageErrors).toEqual([]);
       expect(loaded.requests).toEqual([loaded.url]);
       expect(await loaded.page.locator('h1').innerText()).toContain(summary.runId);
-      expect(await loaded.page.locator('#matrix table.matrix tbody tr').count()).toBeGreaterThanOrEqual(2);
+      expect(await loaded.page.locator('#matrix table.matrix tbody tr').count()).toBeGreaterThanOrEqual(3);
       expect(await loaded.page.locator('details.case').count()).toBe(summary.results.length);
       for (const id of ['chart-ttft', 'chart-cdf', 'chart-cold-start']) expect(await loaded.page.locator(`#${id} svg`).isVisible(), id).toBe(true);
       await loaded.close();

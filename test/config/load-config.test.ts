@@ -36,13 +36,13 @@ function writeYaml(...backendLines: string[]): string {
 }
 
 describe('loadConfig', () => {
-  it('falls back to the built-in default (cpu and vulkan) when there is no config file', async () => {
+  it('falls back to the built-in default (cpu, cpu-q8 and vulkan) when there is no config file', async () => {
     const loaded = await loadConfig(dir);
     expect(loaded.file).toBeUndefined();
     expect(loaded.baseDir).toBe(dir);
     expect(loaded.config).toBe(DEFAULT_CONFIG);
-    expect(loaded.config.backends.map((b) => b.name)).toEqual(['cpu', 'vulkan']);
-    expect(loaded.config.backends.map((b) => b.class)).toEqual(['cpu', 'software-gpu']);
+    expect(loaded.config.backends.map((b) => b.name)).toEqual(['cpu', 'cpu-q8', 'vulkan']);
+    expect(loaded.config.backends.map((b) => b.class)).toEqual(['cpu', 'cpu-q8', 'software-gpu']);
     expect(loaded.config.reference).toBe('cpu');
     expect(loaded.config.suites).toEqual(['suites/*.yaml']);
   });

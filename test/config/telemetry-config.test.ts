@@ -24,7 +24,7 @@ describe('telemetry in the config', () => {
     expect(message(backend({ cost: { per1kInput: 0.5, per1kOutput: 1.5 }, metrics: false }))).toBe('accepted');
   });
 
-  it('the default config prices both built-in backends, marked as an example', () => {
+  it('the default config prices every built-in backend, marked as an example', () => {
     for (const b of DEFAULT_CONFIG.backends) expect(b.cost).toEqual({ perHour: 0.1, currency: 'USD', note: expect.stringMatching(/^example price/) });
   });
 

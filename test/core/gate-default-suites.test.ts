@@ -17,10 +17,9 @@ interface Profile {
   refusesStreamedTools?: boolean;
 }
 
-const [cpu, vulkan] = DEFAULT_CONFIG.backends;
+// Every backend of the default matrix (cpu, cpu-q8, vulkan), and a llama-server beside them.
 const PROFILES: Profile[] = [
-  { backend: cpu!, identity: { contextSize: 32_768 } },
-  { backend: vulkan!, identity: { contextSize: 32_768 } },
+  ...DEFAULT_CONFIG.backends.map((backend) => ({ backend, identity: { contextSize: 32_768 } })),
   // llama.cpp's llama-server as a baseUrl backend with -c 4096 (PEER-NOTES.md).
   { backend: { name: 'ls-cpu', class: 'cpu', model: 'conform-tiny', preset: 'llama-cpp', baseUrl: 'http://127.0.0.1:8080/v1' }, identity: { contextSize: 4096 }, refusesStreamedTools: true },
 ];
@@ -67,14 +66,15 @@ describe('the default suites give the gate enough streamed samples', () => {
     expect(ttft.map((c) => [c.backend, c.outcome, c.test])).toEqual(PROFILES.map((p) => [p.backend.name, 'regressed', 'wilcoxon-signed-rank']).sort());
     expect(decision.pass).toBe(false);
     expect(decision.reasons.filter((r) => r.kind === 'latency-regression').map((r) => r.message)).toEqual(
-      PROFILES.map((p) => p.backend.name)
+      // In the order of the messages, as the gate lists them ("cpu-q8: …" before "cpu: …").
+      PROFILES.map((p) => `${p.backend.name}:`)
         .sort()
-        .map((name) => expect.stringMatching(new RegExp(`^${name}: TTFT \\d+\\.\\d+x the baseline on the median case`))),
+        .map((prefix) => expect.stringMatching(new RegExp(`^${prefix} TTFT \\d+\\.\\d+x the baseline on the median case`))),
     );
   });
 
   it('which the default suites without the streaming suite did not give a baseUrl llama-server', () => {
-    const before = streamedCases(PROFILES[2]!, SUITES.filter((s) => s.name !== 'streaming'));
+    const before = streamedCases(PROFILES.find((p) => p.backend.name === 'ls-cpu')!, SUITES.filter((s) => s.name !== 'streaming'));
     expect(before.length).toBeLessThan(DEFAULT_GATE_POLICY.minSamples);
   });
 });

@@ -82,6 +82,11 @@ describe('requestTimeouts', () => {
     expect(t.totalMs).toBeGreaterThan(REQUEST_BASE_MS);
   });
 
+  it("gives cpu-q8 (Q8_0 weights on the CPU kernels) cpu's prefill rate, not an unknown class's", () => {
+    const q8 = requestTimeouts({ backendClass: 'cpu-q8', promptBytes: CTX_32K_BYTES, streamed: true });
+    expect(q8.firstTokenMs).toBe(requestTimeouts({ backendClass: 'cpu', promptBytes: CTX_32K_BYTES, streamed: true }).firstTokenMs);
+  });
+
   it('gives an unknown class the slowest known rate', () => {
     const unknown = requestTimeouts({ backendClass: 'mystery', promptBytes: CTX_32K_BYTES, streamed: true });
     expect(unknown.firstTokenMs).toBe(requestTimeouts({ backendClass: 'software-gpu', promptBytes: CTX_32K_BYTES, streamed: true }).firstTokenMs);

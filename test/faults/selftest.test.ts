@@ -12,12 +12,12 @@ const root = join(import.meta.dirname, '..', '..');
 const suites: Suite[] = loadSuites(['suites/*.yaml'], root);
 const goldens = new Map<string, GoldenFile>(suites.map((s) => [s.name, JSON.parse(readFileSync(join(root, 'golden', `${s.name}.json`), 'utf8')) as GoldenFile]));
 
-/** A "clean run" in which both backends answered exactly as golden: cpu samples vs golden, and vulkan the same. */
+/** A "clean run" in which the default matrix answered exactly as golden: cpu samples vs golden, and cpu-q8 and vulkan the same. */
 function goldenRun(): RunSummary {
   const results: CaseResult[] = [];
   for (const suite of suites)
     for (const c of suite.cases)
-      for (const backend of ['cpu', 'vulkan']) {
+      for (const backend of ['cpu', 'cpu-q8', 'vulkan']) {
         const sample = goldens.get(suite.name)!.samples[c.id];
         if (sample) results.push({ id: `${backend}/${suite.name}/${c.id}`, backend, suite: suite.name, caseId: c.id, status: 'pass', sample: asRecordedNow(structuredClone(sample), c), verdicts: [] });
       }
@@ -26,6 +26,7 @@ function goldenRun(): RunSummary {
     schemaVersion: 1, runId: 'golden', conformVersion: 'test', startedAt: '', finishedAt: '', suites: suites.map((s) => s.name), matrix: {}, totals: empty, results,
     backends: [
       { name: 'cpu', class: 'cpu', state: 'ran', identity: {} },
+      { name: 'cpu-q8', class: 'cpu-q8', state: 'ran', identity: {} },
       { name: 'vulkan', class: 'software-gpu', state: 'ran', identity: {} },
     ],
   };
@@ -47,6 +48,12 @@ describe('selftest over the real golden files', () => {
       expect(cell.status, `${fault.name} in ${cell.suite}: ${cell.uncaught.join(', ')}`).toBe('caught');
       for (const id of cell.perturbed) expect(cell.flips.some((f) => f.caseId === id && fault.expect.includes(f.check)), `${fault.name} ${id}`).toBe(true);
     }
+  });
+
+  it("catches garbage on cpu-q8 with degeneration, under the class's wider loop limit", () => {
+    const flips = cells('garbage-long-prompt').flatMap((c) => c.flips.filter((f) => f.backend === 'cpu-q8' && f.check === 'degeneration'));
+    expect(flips.map((f) => f.caseId).sort()).toEqual(['cpu-q8:ctx-16k', 'cpu-q8:ctx-1k', 'cpu-q8:ctx-32k', 'cpu-q8:ctx-4k', 'cpu-q8:ctx-8k']);
+    expect(cells('logprob-noise-large').some((c) => c.flips.some((f) => f.backend === 'cpu-q8' && f.check === 'greedy-divergence'))).toBe(true);
   });
 
   it('does not apply a leak to a sampled case, where no check on another backend could tell it from sampling', () => {

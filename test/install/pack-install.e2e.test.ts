@@ -7,7 +7,7 @@ import { readRunSummary } from '../../src/record/run-folder.ts';
 
 // conform as a team adds it to its own repository: npm pack, then an empty ES-module project that
 // installs the tarball (with typescript and vitest of its own), runs init, record and run on the
-// two built-in backends, type-checks against conform/config and conform/vitest, and uses
+// three built-in backends, type-checks against conform/config and conform/vitest, and uses
 // conform/vitest in its own vitest run. One install for the whole file; each step builds on the last.
 let project: string;
 let installed: string;
@@ -59,7 +59,7 @@ describe('conform installed from a tarball into an ES-module project', () => {
     expect(existsSync(join(installed, 'golden', 'example.json'))).toBe(false);
   }, STEP_TIMEOUT);
 
-  it('run runs both built-in backends and writes its reports into the project', async () => {
+  it('run runs every built-in backend and writes its reports into the project', async () => {
     const run = await npx(project, ['conform', 'run']);
     expect(run.exitCode, `${run.stdout}\n${run.stderr}`).toBe(0);
     const folder = runFolders(project).at(-1)!;
@@ -67,16 +67,19 @@ describe('conform installed from a tarball into an ES-module project', () => {
     const summary = summaryOf(folder);
     const states = Object.fromEntries(summary.backends.map((b) => [b.name, b]));
     expect(states.cpu!.state).toBe('ran');
+    // The quantized backend, judged against golden recorded on cpu (F32) with its own class.
+    expect(states['cpu-q8']).toMatchObject({ state: 'ran', class: 'cpu-q8' });
+    expect(summary.matrix['cpu-q8']!.example).toEqual({ pass: 3, fail: 0, error: 0, skip: 0 });
     // Read from node-llama-cpp's own package.json, wherever npm put it (an assumed path crashed every command).
     expect(states.cpu!.identity.engineVersion).toMatch(new RegExp(`^node-llama-cpp ${DEPENDENCY_VERSION['node-llama-cpp']!.replace(/\./g, '\\.')}, llama\\.cpp `));
     if (hasVulkan()) {
       expect(states.vulkan!.state, states.vulkan!.reason).toBe('ran');
-      expect(summary.totals).toEqual({ pass: 6, fail: 0, error: 0, skip: 0 });
+      expect(summary.totals).toEqual({ pass: 9, fail: 0, error: 0, skip: 0 });
     } else {
-      // No Vulkan loader or driver on this machine: the skip must say so, and cpu alone passes.
+      // No Vulkan loader or driver on this machine: the skip must say so, and cpu and cpu-q8 pass.
       expect(states.vulkan!.state).toBe('skipped');
       expect(states.vulkan!.reason).toMatch(/Vulkan/);
-      expect(summary.totals).toEqual({ pass: 3, fail: 0, error: 0, skip: 3 });
+      expect(summary.totals).toEqual({ pass: 6, fail: 0, error: 0, skip: 3 });
     }
     expect(existsSync(join(installed, 'reports'))).toBe(false);
   }, STEP_TIMEOUT);

@@ -61,6 +61,12 @@ describe('probeIdentity', () => {
     expect((await probeIdentity(server.baseUrl)).contextSize).toBe(2048);
   });
 
+  it("reads conform serve's sha256 of the weights a quantized model was derived from", async () => {
+    const meta = { engine: 'llama.cpp (node-llama-cpp)', model_sha256: '73'.repeat(32), derived_from_sha256: '17'.repeat(32), context_size: 4096 };
+    server = await startReplayServer([json({ object: 'list', data: [{ id: 'conform-tiny', object: 'model', owned_by: 'conform', meta }] }, 200, 'conform')]);
+    expect(await probeIdentity(server.baseUrl)).toMatchObject({ modelSha256: '73'.repeat(32), derivedFromSha256: '17'.repeat(32) });
+  });
+
   it('reads vLLM’s max_model_len', async () => {
     const vllm = { object: 'list', data: [{ id: 'meta-llama/Llama-3.1-8B-Instruct', object: 'model', owned_by: 'vllm', max_model_len: 131072 }] };
     server = await startReplayServer([json(vllm, 200, 'uvicorn')]);

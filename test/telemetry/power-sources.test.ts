@@ -141,6 +141,8 @@ describe('tools on PATH', () => {
     const env = toolsOnPath({ 'amd-smi': 'echo "AMDSMI_STATUS_DRM_ERROR: no GPU" >&2; exit 1' });
     const measured = await (await startPowerSession({ source: 'auto', backendClass: 'rocm', io: createNodePowerIo({ env }) })).stop();
     expect(autoCandidates('rocm')).toEqual(['amd-smi', 'rocm-smi']);
+    // Q8_0 weights on the CPU kernels are a CPU backend: its package counter, not an accelerator's tool.
+    expect(autoCandidates('cpu-q8')).toEqual(['rapl']);
     expect(measured.source).toBe('none');
     expect(measured.reason).toBe('auto (class rocm) tried amd-smi, rocm-smi: amd-smi exited with 1: AMDSMI_STATUS_DRM_ERROR: no GPU; rocm-smi is not installed here (not on PATH)');
   });

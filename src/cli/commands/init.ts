@@ -57,7 +57,7 @@ export async function initCommand(argv: string[], ctx: CliContext): Promise<numb
   ctx.out('');
   ctx.out('Next:');
   ctx.out(`  npx conform record   records golden/${STARTER_SUITE_NAME}.json on cpu, the reference backend; commit it with the suite`);
-  ctx.out('  npx conform run      runs the suite on cpu and vulkan and compares with golden; reports go to reports/<run-id>/');
+  ctx.out('  npx conform run      runs the suite on cpu, cpu-q8 and vulkan and compares with golden; reports go to reports/<run-id>/');
   ctx.out("Add your own servers under backends (a baseUrl), and conform's own suites as 'conform:smoke' under suites.");
   ctx.out('Vulkan needs libvulkan1 and a driver (mesa-vulkan-drivers on Debian); without them vulkan is reported as skipped.');
   ctx.out('Keep .cache/ (the fixture model) and reports/ out of version control.');

@@ -33,13 +33,14 @@ function oneOf<T extends string>(name: string, value: string, allowed: readonly 
  * derived from the f32 fixture only (conform has no GGUF quantizer for other models), so a --model that
  * is not the fixture makes this backend unavailable here, a skip with the reason, never a wrong model.
  */
-async function modelFor(given: string | undefined, weights: FixturePrecision, cacheDir: string): Promise<{ path: string } | { unavailable: string }> {
+async function modelFor(given: string | undefined, weights: FixturePrecision, cacheDir: string): Promise<{ path: string; derivedFromSha256?: string } | { unavailable: string }> {
   if (weights === 'f32') return { path: given ?? (await ensureFixtureModel(cacheDir)).path };
-  if (given === undefined) return { path: (await ensureFixtureModel(cacheDir, weights)).path };
+  // Said on /v1/models, so that golden recorded with the f32 fixture is known to be this model's source.
   const referenceSha256 = fixtureModelSha256(buildFixtureModel());
+  if (given === undefined) return { path: (await ensureFixtureModel(cacheDir, weights)).path, derivedFromSha256: referenceSha256 };
   if (fileSha256(given) !== referenceSha256)
     return { unavailable: `--weights ${weights} derives the fixture model's ${weights} variant, but --model ${given} is not the f32 fixture (sha256 ${referenceSha256.slice(0, 12)}…); give a ${weights} GGUF with --model instead` };
-  return { path: (await ensureFixtureModel(dirname(given), weights)).path };
+  return { path: (await ensureFixtureModel(dirname(given), weights)).path, derivedFromSha256: referenceSha256 };
 }
 
 function fileSha256(path: string): string | undefined {
@@ -108,7 +109,7 @@ export async function serveCommand(argv: string[], ctx: CliContext): Promise<num
     throw new ConformError('BACKEND_LAUNCH_FAILED', `the engine did not start: ${(error as Error).message}; llama.cpp's lines above say why`, { cause: error });
   }
   log(`device ${engine.identity.device} (${engine.identity.driver}), context ${engine.contextSize}`);
-  const { server, markReady } = createEngineServer({ engine, modelName: values['model-name']! });
+  const { server, markReady } = createEngineServer({ engine, modelName: values['model-name']!, derivedFromSha256: model.derivedFromSha256 });
   server.listen(port, values.host);
   await once(server, 'listening');
   const address = server.address();

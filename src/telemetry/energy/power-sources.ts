@@ -29,6 +29,7 @@ export const POWER_SOURCE_REGISTRY: Readonly<Record<MeasuringPowerSource, PowerS
 export function autoCandidates(backendClass: string): MeasuringPowerSource[] {
   switch (backendClass) {
     case 'cpu':
+    case 'cpu-q8':
     case 'software-gpu':
       return ['rapl'];
     case 'gpu':
