@@ -161,8 +161,9 @@ export function createOpenAiHttpRunner(options: OpenAiHttpRunnerOptions): OpenAi
     const streamed = testCase.params.stream === true;
     const controller = new AbortController();
     const watchdog = startWatchdog(limits, streamed, () => controller.abort());
-    const forwardAbort = (): void => controller.abort();
-    signal?.addEventListener('abort', forwardAbort, { once: true });
+    // Aborted by the watchdog or by the caller. AbortSignal.any leaves no listener on the caller's signal: one
+    // per attempt took a concurrent repeat of 11 requests past Node's MaxListenersExceededWarning at 10.
+    const aborted = signal ? AbortSignal.any([signal, controller.signal]) : controller.signal;
     const t0 = performance.now();
     const elapsed = (): number => performance.now() - t0;
 
@@ -210,7 +211,7 @@ export function createOpenAiHttpRunner(options: OpenAiHttpRunnerOptions): OpenAi
       let res;
       try {
         // undici's own header and body timers are off: the watchdog keeps one clock per phase, so it can say which ran out.
-        res = await request(url, { method: 'POST', headers, body, signal: controller.signal, dispatcher, headersTimeout: 0, bodyTimeout: 0 });
+        res = await request(url, { method: 'POST', headers, body, signal: aborted, dispatcher, headersTimeout: 0, bodyTimeout: 0 });
       } catch (err) {
         return failure(err);
       }
@@ -295,7 +296,6 @@ export function createOpenAiHttpRunner(options: OpenAiHttpRunnerOptions): OpenAi
       return { sample: { ...emptySample(streamed, timings), ...result }, retryable: false };
     } finally {
       watchdog.dispose();
-      signal?.removeEventListener('abort', forwardAbort);
     }
   }
 

@@ -298,3 +298,25 @@ describe('API keys', () => {
     expect(JSON.stringify(sample)).not.toContain('hunter2');
   });
 });
+
+describe('the caller\'s signal', () => {
+  it('takes a dozen requests in flight at once without a MaxListenersExceededWarning, and still stops them', async () => {
+    server = await startReplayServer(Array.from({ length: 12 }, () => ({ bytes: okJson })));
+    const runner = createOpenAiHttpRunner({ backend: 'replay', baseUrl: server.baseUrl, model: 'tiny', requestTimeoutMs: 5_000 });
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => void warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const controller = new AbortController();
+      const samples = await Promise.all(Array.from({ length: 12 }, () => runner.run(chatCase, { signal: controller.signal })));
+      expect(samples.map((s) => s.kind)).toEqual(Array(12).fill('ok'));
+      await new Promise((r) => setImmediate(r));
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+      controller.abort();
+      const late = await runner.run(chatCase, { signal: controller.signal });
+      expect(late.kind).not.toBe('ok');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+});
