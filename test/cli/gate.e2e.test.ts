@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { CaseResult, RunSummary } from '../../src/core/types.ts';
 import { passingCases, result, summary } from '../core/run-summary-fixtures.ts';
+import { createJournal } from '../../src/record/journal.ts';
+import { createJsonReporter } from '../../src/reporters/json-reporter.ts';
 import { conform, makeProject } from '../helpers/conform-cli.ts';
 
 // Summaries built by hand and written where `conform run` would put them; no backend is started.
@@ -19,6 +21,17 @@ function writeRun(project: string, runId: string, results: CaseResult[], mtimeSe
   const s: RunSummary = summary(results, { runId });
   writeFileSync(join(dir, 'summary.json'), `${JSON.stringify(s, null, 2)}\n`);
   if (mtimeSeconds !== undefined) utimesSync(join(dir, 'summary.json'), mtimeSeconds, mtimeSeconds);
+  return dir;
+}
+
+/** A run folder as conform run writes it: samples in samples.jsonl, summary.json pointing at their lines. */
+function writeJournaledRun(project: string, runId: string, results: CaseResult[]): string {
+  const dir = join(project, 'reports', runId);
+  const journal = createJournal(dir);
+  const s = summary(results, { runId });
+  const ran = { ...s, results: s.results.map((r) => ({ ...r, sampleLine: journal.append({ type: 'result', ...r }) })) };
+  journal.close();
+  createJsonReporter().onRunEnd!(ran, dir);
   return dir;
 }
 
@@ -101,6 +114,28 @@ describe('conform gate', () => {
     writeRun(project, '20260103T000000Z-regr00', regressed(), 1_700_000_200);
     const bad = await conform(['gate'], { cwd: project, env: ENV });
     expect(bad.exitCode).toBe(1);
+  });
+
+  it('reads samples from a run folder\'s journal, carries them into an approved baseline, and says when a copied summary.json has none', async () => {
+    writeJournaledRun(project, '20260102T000000Z-jrnl00', base());
+    writeJournaledRun(project, '20260103T000000Z-slow00', [...passingCases(10, FAST.map((ms) => ms * 3), 'cpu'), ...passingCases(10, FAST, 'vulkan')]);
+    const slow = await conform(['gate', '--baseline', 'reports/20260102T000000Z-jrnl00', 'reports/20260103T000000Z-slow00'], { cwd: project, env: ENV });
+    expect(slow.exitCode, slow.stdout).toBe(1);
+    expect(slow.stdout).toMatch(/FAIL {2}latency-regression +cpu: end-to-end latency 3\.00x the baseline on the median case/);
+    expect(slow.stdout).not.toContain('note:');
+
+    const approve = await conform(['gate', '--approve', 'reports/20260102T000000Z-jrnl00', '--reason', 'journaled', '--by', 'alice'], { cwd: project, env: ENV });
+    expect(approve.exitCode, approve.stderr).toBe(0);
+    const baseline = JSON.parse(readFileSync(join(project, 'baselines', 'baseline.json'), 'utf8')) as RunSummary;
+    expect(baseline.results.every((r) => r.sample?.kind === 'ok')).toBe(true);
+    const fromBaseline = await conform(['gate', 'reports/20260103T000000Z-slow00'], { cwd: project, env: ENV });
+    expect(fromBaseline.stdout).toMatch(/FAIL {2}latency-regression +cpu/);
+
+    mkdirSync(join(project, 'copied'));
+    writeFileSync(join(project, 'copied', 'summary.json'), readFileSync(join(project, 'reports', '20260102T000000Z-jrnl00', 'summary.json')));
+    const copied = await conform(['gate', '--baseline', 'copied/summary.json', 'reports/20260103T000000Z-slow00'], { cwd: project, env: ENV });
+    expect(copied.stdout).toContain('note: copied/summary.json: 20 result(s) keep their samples in samples.jsonl, which is not beside it, so their latency is not compared');
+    expect(copied.stdout).not.toMatch(/latency-regression +cpu/);
   });
 
   it('--approve takes --by from $USER when git has no user name, and writes --baseline-out', async () => {

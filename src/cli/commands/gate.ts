@@ -106,6 +106,13 @@ export async function gateCommand(argv: string[], ctx: CliContext): Promise<numb
   }
   const baseline = readRunSummary(baselinePath, ctx.cwd);
   const current = await runFolderOrNewest(positionals[0], ctx.cwd, values.config);
+  for (const run of [baseline, current]) {
+    // A summary.json copied away from its run folder has verdicts but no samples: say so, rather than let
+    // "not enough samples" be the only sign that latency went unjudged.
+    const missing = run.summary.results.filter((r) => r.sampleLine !== undefined && !r.sample).length;
+    if (missing > 0)
+      ctx.out(`note: ${relative(ctx.cwd, run.file) || run.file}: ${missing} result(s) keep their samples in samples.jsonl, which is not beside it, so their latency is not compared; give the run folder, or approve it with "conform gate --approve" (the baseline file then carries its samples)`);
+  }
   const decision = evaluateGate(current.summary, baseline.summary, policy, new Date());
   printDecision(decision, current.summary.runId, baseline.summary as Baseline, relative(ctx.cwd, baseline.file) || baseline.file, policy, ctx);
   return decision.pass ? EXIT.ok : EXIT.conformanceFailure;
