@@ -1,6 +1,6 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { fdSink, writeJson } from './json-writer.ts';
+import { writeJsonLine } from './json-writer.ts';
 
 /** One JSON object per line, appended and flushed as each result completes, so a crash loses nothing already run. */
 export interface Journal {
@@ -32,10 +32,7 @@ export function createJournal(runDir: string, options: JournalOptions = {}): Jou
     append(entry) {
       fd ??= openSync(file, 'a');
       // Written in pieces: a sample of any size becomes one line, never an "Invalid string length".
-      const sink = fdSink(fd);
-      writeJson(sink, entry);
-      sink.write('\n');
-      sink.flush();
+      writeJsonLine(fd, entry);
       return ++lines;
     },
     close() {

@@ -173,14 +173,19 @@ export function writeJsonFile(file: string, value: unknown, indent = 2): void {
   });
 }
 
-/** Appends one JSON line to `file`, written in pieces; whatever its size, no single string holds it. */
+/** Writes one JSON line to an open descriptor and flushes it; whatever its size, no single string holds it. */
+export function writeJsonLine(fd: number, value: unknown): void {
+  const sink = fdSink(fd);
+  writeJson(sink, value);
+  sink.write('\n');
+  sink.flush();
+}
+
+/** Appends one JSON line to `file`, opening and closing it. */
 export function appendJsonLine(file: string, value: unknown): void {
   const fd = openSync(file, 'a');
   try {
-    const sink = fdSink(fd);
-    writeJson(sink, value);
-    sink.write('\n');
-    sink.flush();
+    writeJsonLine(fd, value);
   } finally {
     closeSync(fd);
   }

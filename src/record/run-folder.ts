@@ -79,8 +79,8 @@ export function readRunSummary(path: string, cwd: string, options: ReadRunOption
  * every result of a summary with no journal beside it: checks and reports treat it as a case without one.
  */
 function withJournalSamples(summary: RunSummary, dir: string): RunSummary {
-  const wanted = summary.results.filter((r) => !r.sample && r.sampleLine !== undefined);
-  if (wanted.length === 0 || !existsSync(join(dir, 'samples.jsonl'))) return summary;
+  const wanted = summary.results.some((r) => !r.sample && r.sampleLine !== undefined);
+  if (!wanted || !existsSync(join(dir, 'samples.jsonl'))) return summary;
   const samples = new Map<string, Sample>();
   for (const r of readJournal(dir).results) if (r.sample) samples.set(r.id, r.sample);
   return { ...summary, results: summary.results.map((r) => (r.sample || !samples.has(r.id) ? r : { ...r, sample: samples.get(r.id) })) };

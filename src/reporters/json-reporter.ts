@@ -8,7 +8,7 @@ import type { Reporter } from './reporter.ts';
  * samples.jsonl (`sampleLine`) instead of carrying its sample. The journal already holds every sample once; a
  * second copy made a 10,000-case summary 66 MB. readRunSummary puts the samples back when it reads a folder.
  */
-export function storedSummary(summary: RunSummary): RunSummary {
+function storedSummary(summary: RunSummary): RunSummary {
   return { ...summary, results: summary.results.map(withoutSample) };
 }
 

@@ -94,7 +94,6 @@ export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRun
   const recorded = options.recorded ?? { results: [], backends: [] };
   const done = new Set(recorded.results.map((r) => r.id));
   const plan = fullPlan.filter((item) => !done.has(item.id));
-  const backendRuns: BackendRun[] = [];
   const results: CaseResult[] = [...recorded.results];
   const secrets = Object.values(options.apiKeys).filter((key): key is string => typeof key === 'string' && key !== '');
   const record = (raw: CaseResult) => {
@@ -122,7 +121,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRun
   // an engine and the traffic of remote ones, would measure each other.
   await Promise.all(options.backends.filter((b) => !b.launch).map(runOne));
   for (const backend of options.backends.filter((b) => b.launch)) await runOne(backend);
-  for (const backend of options.backends) if (runs.has(backend.name)) backendRuns.push(runs.get(backend.name)!);
+  const backendRuns = options.backends.flatMap((b) => runs.get(b.name) ?? []);
   // In the order an uninterrupted run with one request at a time records them, whatever was resumed or concurrent.
   const order = executionOrder(fullPlan, options.backends);
   results.sort((a, b) => (order.get(a.id) ?? Infinity) - (order.get(b.id) ?? Infinity));

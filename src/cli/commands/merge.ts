@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { loadConfig } from '../../config/load-config.ts';
 import { ConformError, EXIT } from '../../core/errors.ts';
 import { canonicalOrder, mergeSummaries } from '../../core/merge.ts';

@@ -295,17 +295,9 @@ function caseRow(result: CaseResult, index: number, summary: RunSummary, options
   if (!full) return { ...head, ...noBody, compact: true, open: false };
   const side = resolveGolden(result, summary, options, exactTwins, divergence);
   return {
+    ...head,
     compact: false,
-    journalLine: head.journalLine,
-    anchor: anchorFor(result, index),
-    backend: result.backend,
-    suite: result.suite,
-    caseId: result.caseId,
-    status: result.status,
     open: result.status === 'fail' || result.status === 'error' || divergence !== undefined,
-    headline: decisive ? `[${decisive.check}] ${shownMessage(decisive.message)}` : '',
-    ttft: formatMs(sample?.timings.firstTokenMs),
-    e2e: formatMs(sample?.timings.endMs),
     finishReason: sample?.finishReason ?? '—',
     tokenCount: sample ? String(sample.tokens.length || sample.usage?.completionTokens || 0) : '—',
     verdicts: result.verdicts.map((v) => ({ check: v.check, status: v.status, measured: formatValue(v.measured), threshold: formatValue(v.threshold), message: shownMessage(v.message) })),
@@ -407,7 +399,7 @@ export function buildReportModel(summary: RunSummary, options: ReportModelOption
     casesNote:
       compactCount === 0
         ? 'Failures, errors and divergences are expanded; click any row to show its verdicts, golden diff and output.'
-        : `${compactCount.toLocaleString('en-US')} of ${cases.length.toLocaleString('en-US')} cases are one line each, so that a page this big still opens quickly: ${everyCase ? '' : 'failures, errors and divergences are shown in full'}${cases.length - compactCount >= MAX_FULL_CASES ? ` (the first ${MAX_FULL_CASES.toLocaleString('en-US')})` : ''}; each line names where samples.jsonl holds the sample, and "conform report" renders a folder again.`,
+        : `${compactCount.toLocaleString('en-US')} of ${cases.length.toLocaleString('en-US')} cases are one line each, so that a page this big still opens quickly: failures, errors and divergences are shown in full${cases.length - compactCount >= MAX_FULL_CASES ? ` (the first ${MAX_FULL_CASES.toLocaleString('en-US')})` : ''}; each line names where samples.jsonl holds the sample, and "conform report" renders a folder again.`,
     hasTelemetry: telemetry.length > 0,
     telemetry,
     crossChecks: crossCheckLines(summary),
