@@ -2,11 +2,12 @@
 // outages, broken streams and hostile bodies, into a Sample: a conformance run must record trouble, not die of it.
 
 import { performance } from 'node:perf_hooks';
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { redactSecrets } from '../core/redact.ts';
 import { requestTimeouts, MIN_OBSERVED_PROMPT_BYTES, type PrefillObservation, type RequestTimeouts } from '../core/timeouts.ts';
 import type { Case, Sample, SampleTimings } from '../core/types.ts';
 import { abortableSleep } from './abortable-sleep.ts';
+import { onAbort } from './abort-relay.ts';
 import { DEFAULT_MAX_RESPONSE_BYTES, describeBytes, readBounded } from './bounded-body.ts';
 import { connectionReleased, createConnectionPool } from './connection-pool.ts';
 import { createStreamAccumulator, normalizeCompletion, serverErrorOf, type NormalizedResponse } from './normalize.ts';
@@ -157,13 +158,26 @@ export function createOpenAiHttpRunner(options: OpenAiHttpRunnerOptions): OpenAi
     return `${backend}'s answer from ${shownUrl(url)} passed the body cap of ${describeBytes(maxBytes)} and was cut there; raise maxResponseBytes in ${backend}'s config if answers this large are expected`;
   }
 
+  // Parsed once per endpoint, not per request: undici's top-level request() parses its URL every time, which
+  // cost 30% of the client's CPU per request against a zero-delay server (0.123 against 0.087 ms, measured).
+  const targets = new Map<string, { origin: string; path: string }>();
+  const targetOf = (url: string) => {
+    let target = targets.get(url);
+    if (!target) {
+      const parsed = new URL(url);
+      target = { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` };
+      targets.set(url, target);
+    }
+    return target;
+  };
+
   async function attempt(url: string, body: string, testCase: Case, limits: RequestTimeouts, signal: AbortSignal | undefined): Promise<Attempt> {
     const streamed = testCase.params.stream === true;
+    // Aborted by the watchdog or by the caller (abort-relay.ts says why not AbortSignal.any).
     const controller = new AbortController();
     const watchdog = startWatchdog(limits, streamed, () => controller.abort());
-    // Aborted by the watchdog or by the caller. AbortSignal.any leaves no listener on the caller's signal: one
-    // per attempt took a concurrent repeat of 11 requests past Node's MaxListenersExceededWarning at 10.
-    const aborted = signal ? AbortSignal.any([signal, controller.signal]) : controller.signal;
+    const stopRelay = signal ? onAbort(signal, () => controller.abort(signal.reason)) : undefined;
+    const aborted = controller.signal;
     const t0 = performance.now();
     const elapsed = (): number => performance.now() - t0;
 
@@ -211,7 +225,7 @@ export function createOpenAiHttpRunner(options: OpenAiHttpRunnerOptions): OpenAi
       let res;
       try {
         // undici's own header and body timers are off: the watchdog keeps one clock per phase, so it can say which ran out.
-        res = await request(url, { method: 'POST', headers, body, signal: aborted, dispatcher, headersTimeout: 0, bodyTimeout: 0 });
+        res = await dispatcher.request({ ...targetOf(url), method: 'POST', headers, body, signal: aborted, headersTimeout: 0, bodyTimeout: 0 });
       } catch (err) {
         return failure(err);
       }
@@ -296,6 +310,7 @@ export function createOpenAiHttpRunner(options: OpenAiHttpRunnerOptions): OpenAi
       return { sample: { ...emptySample(streamed, timings), ...result }, retryable: false };
     } finally {
       watchdog.dispose();
+      stopRelay?.();
     }
   }
 
