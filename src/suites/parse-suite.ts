@@ -2,6 +2,7 @@ import { parseDocument } from 'yaml';
 import type { ErrorObject } from 'ajv';
 import { ConformError } from '../core/errors.ts';
 import type { Case, CaseParams, CheckSpec, ChatMessage, Suite, Tolerance } from '../core/types.ts';
+import { readPlainYaml } from './fast-yaml.ts';
 import { PromptTemplateError, renderPrompt } from './prompt-template.ts';
 import { describeError, firstErrorValidator, mostSpecificError, publishedSchemaValidator, valueAtPointer } from './schema-validator.ts';
 import { firstAlias, MAX_ALIAS_EXPANSION, structureProblems, syntaxProblems, type SuiteProblem } from './yaml-checks.ts';
@@ -62,14 +63,24 @@ function stopIf(problems: SuiteProblem[], unlisted = 0): void {
 
 const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 200);
 
+/** How parseSuite reads the YAML. */
+export interface ParseSuiteOptions {
+  /**
+   * Try the fast reader (js-yaml) first; the yaml library's Document still reads every file it declines
+   * and every file with a problem, so results and errors are the same either way. Off only to measure.
+   * @default true
+   */
+  fastRead?: boolean;
+}
+
 /**
  * Parses and validates one suite file's text. Whatever the text holds (broken YAML, alias bombs, deep
  * nesting, binary junk, wrong types, templates that do not render), the only error that comes out is a
  * ConformError('SUITE_INVALID') whose lines each name the file, `line:col` and the JSON pointer.
  */
-export function parseSuite(text: string, file: string): Suite {
+export function parseSuite(text: string, file: string, options: ParseSuiteOptions = {}): Suite {
   try {
-    return parseOrThrow(text, file);
+    return parseOrThrow(text, file, options.fastRead ?? true);
   } catch (error) {
     if (error instanceof SuiteProblems) throw suiteError(file, error.problems, error.unlisted);
     if (error instanceof ConformError) throw error;
@@ -78,7 +89,24 @@ export function parseSuite(text: string, file: string): Suite {
   }
 }
 
-function parseOrThrow(text: string, file: string): Suite {
+/** Finds the `line:col` of a JSON pointer, only when the problem there is listed. */
+type Locate = (pointer: string) => () => string | undefined;
+
+function parseOrThrow(text: string, file: string, fastRead: boolean): Suite {
+  const plain = fastRead ? readPlainYaml(text) : undefined;
+  if (plain !== undefined) {
+    try {
+      return suiteFrom(plain, file, () => () => undefined);
+    } catch {
+      // Any problem at all is found again, and located, by the slow path, so its message is the one users always get.
+    }
+  }
+  const { raw, locate } = readLocated(text);
+  return suiteFrom(raw, file, locate);
+}
+
+/** The slow reading: the yaml library's Document, whose nodes know where they are in the text. */
+function readLocated(text: string): { raw: unknown; locate: Locate } {
   const lineCounter = new LineCounter();
   // logLevel 'error': the library's own warnings must never reach the user; what matters becomes a problem below.
   const doc = parseDocument(text, { lineCounter, logLevel: 'error', prettyErrors: false });
@@ -91,10 +119,14 @@ function parseOrThrow(text: string, file: string): Suite {
     if (!/alias/i.test(firstLine(error))) throw error;
     stopIf([{ where: firstAlias(doc, lineCounter), message: `YAML aliases here expand past ${MAX_ALIAS_EXPANSION.toLocaleString('en-US')} nodes (an alias bomb?); write the shared values out or use fewer aliases` }]);
   }
+  return { raw, locate: (pointer) => () => locatePointer(doc, lineCounter, pointer) };
+}
+
+/** Checks a document's plain value against the suite schema and resolves its cases. */
+function suiteFrom(raw: unknown, file: string, locate: Locate): Suite {
   if (raw === null || raw === undefined) stopIf([{ where: '1:1', message: `the file is empty; a suite needs suite, description and cases, ${EXAMPLE}` }]);
   if (typeof raw !== 'object' || Array.isArray(raw))
-    stopIf([{ where: locatePointer(doc, lineCounter, ''), message: `the document is ${Array.isArray(raw) ? 'a list' : `the ${typeof raw} ${JSON.stringify(raw).slice(0, 40)}`}; a suite is a mapping with suite, description and cases, ${EXAMPLE}` }]);
-  const locate = (pointer: string) => () => locatePointer(doc, lineCounter, pointer);
+    stopIf([{ locate: locate(''), message: `the document is ${Array.isArray(raw) ? 'a list' : `the ${typeof raw} ${JSON.stringify(raw).slice(0, 40)}`}; a suite is a mapping with suite, description and cases, ${EXAMPLE}` }]);
   if (!firstErrorValidator('suite')(raw)) {
     const { problems, unlisted } = schemaProblems(raw as Record<string, unknown>, locate);
     stopIf(problems, unlisted);
@@ -120,7 +152,7 @@ function parseOrThrow(text: string, file: string): Suite {
  * error costs about a millisecond per broken case, so only the cases that will be listed are explained
  * and the rest, found by a first-error validator, are counted.
  */
-function schemaProblems(raw: Record<string, unknown>, locate: (pointer: string) => () => string | undefined): { problems: SuiteProblem[]; unlisted: number } {
+function schemaProblems(raw: Record<string, unknown>, locate: Locate): { problems: SuiteProblem[]; unlisted: number } {
   const allCases = Array.isArray(raw.cases) ? (raw.cases as unknown[]) : undefined;
   const validCase = firstErrorValidator('suite', 'case');
   const broken = allCases ? allCases.flatMap((c, index) => (validCase(c) ? [] : [index])) : [];
@@ -161,7 +193,7 @@ const FAILED = Symbol('template failed');
  * Templates render once, at load, so every backend receives byte-identical prompts. A template shared
  * through defaults renders once; all distinct prompts together stay under MAX_SUITE_PROMPT_CHARS.
  */
-function createRenderer(locate: (pointer: string) => () => string | undefined, problems: SuiteProblem[]): Render {
+function createRenderer(locate: Locate, problems: SuiteProblem[]): Render {
   const rendered = new Map<string, string | PromptTemplateError>();
   let total = 0;
   return (text, pointer, owner) => {
