@@ -30,4 +30,6 @@ export interface Comparator {
    */
   readonly needsSamePrompt?: boolean;
   compare(input: CompareInput): Verdict;
+  /** The ids of other cases of the suite whose samples this check reads through `siblings`; none when absent. */
+  referencedCases?(spec: CheckSpec): string[];
 }

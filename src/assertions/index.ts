@@ -1,3 +1,4 @@
+import type { Case } from '../core/types.ts';
 import type { Comparator } from './comparator.ts';
 import { exact } from './exact.ts';
 import { greedyDivergence } from './greedy-divergence.ts';
@@ -29,3 +30,10 @@ export const COMPARATORS: ReadonlyMap<string, Comparator> = new Map(
 );
 
 export type { Comparator, CompareInput } from './comparator.ts';
+
+/** The ids of the cases whose samples a later case of the same suite compares with: the only samples a run keeps whole. */
+export function referencedCaseIds(cases: readonly Case[]): Set<string> {
+  const ids = new Set<string>();
+  for (const testCase of cases) for (const spec of testCase.checks) for (const id of COMPARATORS.get(spec.kind)?.referencedCases?.(spec) ?? []) ids.add(id);
+  return ids;
+}

@@ -19,6 +19,7 @@ function difference(a: Sample, b: Sample): string | undefined {
 export const matchesCase: Comparator = {
   kind: 'matches-case',
   needsReference: false,
+  referencedCases: (spec) => (typeof spec.case === 'string' ? [spec.case] : []),
   compare({ sample, spec, siblings, testCase }) {
     const other = typeof spec.case === 'string' ? spec.case : undefined;
     if (!other) return { check: 'matches-case', status: 'error', message: `case ${testCase.id}: matches-case needs "case: <earlier case id>"` };

@@ -49,6 +49,7 @@ const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 export const startBudget: Comparator = {
   kind: CHECK,
   needsReference: false,
+  referencedCases: (spec) => (typeof spec.coldCase === 'string' ? [spec.coldCase] : []),
   compare({ sample, spec, backendClass, siblings }): Verdict {
     const life = sample.lifecycle;
     if (!life) return { check: CHECK, status: 'error', message: 'no lifecycle record: start-budget applies to lifecycle cases' };

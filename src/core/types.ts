@@ -371,6 +371,12 @@ export interface CaseResult {
   sample?: Sample;
   /** Line of the run's samples.jsonl (counted from 1) that holds this result with its sample. */
   sampleLine?: number;
+  /**
+   * In memory only, during `conform run`: this passing sample's answer (text, reasoning, tokens, tool calls,
+   * variants, other seeds, agent record) was let go once it was judged and journaled, so that a run holds
+   * figures rather than answers; its journal line (sampleLine) has them all. Never written to a file.
+   */
+  sampleTrimmed?: true;
   verdicts: Verdict[];
 }
 

@@ -4,7 +4,8 @@ import Handlebars from 'handlebars';
 import type { GoldenFile, RunSummary } from '../core/types.ts';
 import { writeFileInPieces, type TextSink } from '../record/json-writer.ts';
 import { buildReportModel, type ReportModel } from './html/build-report-model.ts';
-import type { CaseRow } from './html/report-model-types.ts';
+import type { CaseRow, ReportModelOptions } from './html/report-model-types.ts';
+import { createJournalSampleReader } from '../record/journal-lines.ts';
 import type { Reporter } from './reporter.ts';
 
 export interface HtmlReporterOptions {
@@ -47,8 +48,8 @@ function templates(): Templates {
   return compiled;
 }
 
-function renderInto(sink: TextSink, summary: RunSummary, options: HtmlReporterOptions): void {
-  const model = buildReportModel(summary, { goldens: options.goldens });
+function renderInto(sink: TextSink, summary: RunSummary, options: HtmlReporterOptions & Pick<ReportModelOptions, 'loadSample'>): void {
+  const model = buildReportModel(summary, { goldens: options.goldens, loadSample: options.loadSample });
   const { head, caseRow, tail } = templates();
   sink.write(head(model));
   // Compact rows are lines of text; a run of them shares one <pre>.
@@ -73,7 +74,13 @@ export function renderHtmlReport(summary: RunSummary, options: HtmlReporterOptio
 export function createHtmlReporter(options: HtmlReporterOptions = {}): Reporter {
   return {
     onRunEnd(summary, runDir) {
-      writeFileInPieces(join(runDir, 'report.html'), (sink) => renderInto(sink, summary, options));
+      // Cases shown in full whose answers the run let go of are read back from its journal, one line each.
+      const journal = createJournalSampleReader(join(runDir, 'samples.jsonl'));
+      try {
+        writeFileInPieces(join(runDir, 'report.html'), (sink) => renderInto(sink, summary, { ...options, loadSample: journal.sampleOf }));
+      } finally {
+        journal.close();
+      }
     },
   };
 }

@@ -12,7 +12,7 @@ function storedSummary(summary: RunSummary): RunSummary {
   return { ...summary, results: summary.results.map(withoutSample) };
 }
 
-function withoutSample({ sample: _sample, ...rest }: CaseResult): CaseResult {
+function withoutSample({ sample: _sample, sampleTrimmed: _trimmed, ...rest }: CaseResult): CaseResult {
   return rest;
 }
 

@@ -1,7 +1,9 @@
 import { join } from 'node:path';
+import { referencedCaseIds } from '../assertions/index.ts';
 import { caseStatus } from '../core/outcome.ts';
 import { redactSecrets } from '../core/redact.ts';
 import { resolveTolerance } from '../core/tolerance.ts';
+import { trimmedResult } from '../core/trimmed-result.ts';
 import { expandPlan, type PlanItem } from '../core/plan.ts';
 import type { BackendConfig, BackendRun, CaseResult, GoldenFile, Sample, Suite, Verdict } from '../core/types.ts';
 import { judgeSample } from './judge.ts';
@@ -44,6 +46,12 @@ export interface ExecuteRunOptions {
    * for checks that compare with an earlier case (matches-case), and its backends carry over.
    */
   recorded?: { results: CaseResult[]; backends: BackendRun[] };
+  /**
+   * Let go of each passing sample's answer once it is judged and journaled (core/trimmed-result.ts), so that
+   * memory holds figures, not answers; `conform run` sets it, recording golden needs every answer whole.
+   * @default false
+   */
+  trimPassingSamples?: boolean;
 }
 
 export interface ExecuteRunResult {
@@ -100,7 +108,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRun
     // The runner redacts its own backend's key; every key is taken out again here, whatever produced the result.
     const result = redactSecrets(raw, secrets);
     result.sampleLine = options.journal.append({ type: 'result', ...result });
-    results.push(result);
+    results.push(options.trimPassingSamples ? trimmedResult(result) : result);
     options.hooks?.onResult?.(result);
   };
   const runs = new Map<string, BackendRun>();
@@ -161,10 +169,13 @@ async function runBackend(backend: BackendConfig, items: PlanItem[], run: Backen
   let launched: LaunchedBackend | undefined;
   let baseUrl = backend.baseUrl;
   const apiKey = backend.apiKeyEnv ? options.apiKeys[backend.name] : undefined;
+  // Only the samples a later case compares with (matches-case, a warm start's cold twin) are kept for it.
+  const referenced = new Map(options.suites.map((suite) => [suite.name, referencedCaseIds(suite.cases)]));
+  const isReferenced = (suite: string, caseId: string) => referenced.get(suite)?.has(caseId) === true;
   const samplesBySuite = new Map<string, Map<string, Sample>>();
   // A resumed run's earlier samples are siblings as they were in the run it continues.
   for (const r of recorded) {
-    if (!r.sample) continue;
+    if (!r.sample || !isReferenced(r.suite, r.caseId)) continue;
     const siblings = samplesBySuite.get(r.suite) ?? new Map<string, Sample>();
     samplesBySuite.set(r.suite, siblings.set(r.caseId, r.sample));
   }
@@ -176,7 +187,7 @@ async function runBackend(backend: BackendConfig, items: PlanItem[], run: Backen
     const siblings = samplesBySuite.get(item.suite.name) ?? new Map<string, Sample>();
     samplesBySuite.set(item.suite.name, siblings);
     record(resultFor(item, judge(item, outcome.sample, options, siblings, run.identity), outcome.sample));
-    siblings.set(item.testCase.id, outcome.sample);
+    if (isReferenced(item.suite.name, item.testCase.id)) siblings.set(item.testCase.id, outcome.sample);
   };
   const lifecycleItems = items.filter((item) => item.testCase.endpoint === 'lifecycle');
   const requestItems = items.filter((item) => item.testCase.endpoint !== 'lifecycle');

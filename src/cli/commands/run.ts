@@ -91,6 +91,7 @@ export async function runCommand(argv: string[], ctx: CliContext): Promise<numbe
       signal: interrupt.signal,
       hooks: reporters,
       recorded: resuming && { results: resuming.contents.results, backends: resuming.contents.backends },
+      trimPassingSamples: true,
     });
     const summary = buildSummary({
       runId,

@@ -104,7 +104,8 @@ function resolveGolden(result: CaseResult, summary: RunSummary, options: ReportM
     else return { sample: fromFile, label: `golden (${file.provenance?.backend ?? 'reference'})` };
   }
   // A result whose exact check passed is, by that check, identical to golden in text, tokens and tool calls.
-  const twin = exactTwins.get(`${result.suite}\0${result.caseId}`);
+  const found = exactTwins.get(`${result.suite}\0${result.caseId}`);
+  const twin = found && wholeResult(found, options);
   if (twin?.sample) return { sample: twin.sample, label: `golden (= ${twin.backend}, exact)`, note };
   return { label: 'golden', note };
 }
@@ -277,6 +278,15 @@ export const MAX_FULL_CASES = 1000;
 
 const noBody = { finishReason: '', tokenCount: '', verdicts: [], diff: null, tools: null, hasText: false, text: '', hasReasoning: false, reasoning: '', error: '', deviations: '' };
 
+/** The result with its whole sample: one that `conform run` let go of is read back, where the reporter can. */
+function wholeResult(result: CaseResult, options: ReportModelOptions): CaseResult {
+  if (!result.sampleTrimmed) return result;
+  const sample = options.loadSample?.(result);
+  if (!sample) return result;
+  const { sampleTrimmed: _trimmed, ...rest } = result;
+  return { ...rest, sample };
+}
+
 function caseRow(result: CaseResult, index: number, summary: RunSummary, options: ReportModelOptions, exactTwins: Map<string, CaseResult>, full: boolean): CaseRow {
   const divergence = divergenceOf(result);
   const sample = result.sample;
@@ -343,7 +353,8 @@ export function buildReportModel(summary: RunSummary, options: ReportModelOption
   let fullLeft = MAX_FULL_CASES;
   const cases = summary.results.map((r, i) => {
     const wanted = everyCase || r.status === 'fail' || r.status === 'error' || divergenceOf(r) !== undefined;
-    return caseRow(r, i, summary, options, exactTwins, wanted && fullLeft-- > 0);
+    const full = wanted && fullLeft-- > 0;
+    return caseRow(full ? wholeResult(r, options) : r, i, summary, options, exactTwins, full);
   });
   const compactCount = cases.filter((c) => c.compact).length;
   const problems: ProblemRow[] = [];

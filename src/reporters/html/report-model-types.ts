@@ -1,11 +1,13 @@
 // The plain data the HTML template renders; built by build-report-model.ts, laid out by report-charts.ts.
 
-import type { Counts, GoldenFile, Status } from '../../core/types.ts';
+import type { CaseResult, Counts, GoldenFile, Sample, Status } from '../../core/types.ts';
 import type { DivergenceKind } from './report-text.ts';
 
 export interface ReportModelOptions {
   /** suite → golden file, as the run compared against; gives the golden tokens after a divergence and golden tool calls. */
   goldens?: ReadonlyMap<string, GoldenFile | undefined>;
+  /** Reads back the whole sample of a result `conform run` let go of (CaseResult.sampleTrimmed); without it such a case shows its figures only. */
+  loadSample?: (result: CaseResult) => Sample | undefined;
 }
 
 
