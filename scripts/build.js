@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const src = join(root, 'src');
@@ -34,5 +34,8 @@ for (const file of readdirSync(src, { recursive: true, withFileTypes: true })) {
   mkdirSync(dirname(to), { recursive: true });
   cpSync(from, to);
 }
+// The published schemas' validators as code, so an installed conform does not compile them at every start.
+const { writePrecompiledValidators } = await import(pathToFileURL(join(dist, 'suites', 'schema-standalone.js')).href);
+writePrecompiledValidators(join(dist, 'suites'), join(root, 'schemas'));
 writeFileSync(stamp, `${new Date().toISOString()}\n`);
 process.stdout.write(`conform build: dist/ in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);

@@ -1,10 +1,19 @@
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { Ajv as AjvInstance, ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
 import type { Case, Verdict } from '../core/types.ts';
 import type { Comparator } from './comparator.ts';
 
 const CHECK = 'json-schema';
-const ajv = new Ajv({ allErrors: true, strict: false });
 const compiled = new WeakMap<object, ValidateFunction>();
+// Loaded the first time a case has a schema: loading Ajv costs every start about 0.1 s, and most runs never need it.
+let ajv: AjvInstance | undefined;
+const compiler = (): AjvInstance => {
+  if (!ajv) {
+    const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
+    ajv = new Ajv({ allErrors: true, strict: false });
+  }
+  return ajv;
+};
 
 /**
  * Compiling is the slow part of ajv; schemas are reused across backends and repeats. A schema
@@ -14,7 +23,7 @@ export function validatorFor(schema: Record<string, unknown>): ValidateFunction 
   let validate = compiled.get(schema);
   if (!validate) {
     try {
-      validate = ajv.compile(schema);
+      validate = compiler().compile(schema);
     } catch (error) {
       return `the case's JSON Schema is itself invalid: ${(error as Error).message}`;
     }
