@@ -2,6 +2,7 @@
 // summary that report, gate and badge read exactly like a single run. Pure: no I/O.
 
 import { createHash } from 'node:crypto';
+import { canonicalJson } from './canonical-json.ts';
 import { ConformError } from './errors.ts';
 import { createRunId } from './ids.ts';
 import { buildSummary } from './summary.ts';
@@ -9,20 +10,6 @@ import { SUMMARY_SCHEMA_VERSION, type BackendIdentity, type BackendRun, type Cas
 
 const STATUSES: readonly Status[] = ['pass', 'fail', 'error', 'skip'];
 const BACKEND_STATES: readonly BackendRun['state'][] = ['ran', 'skipped', 'unavailable', 'crashed'];
-
-/** JSON with object keys sorted and undefined members dropped: equal content gives equal text whatever the key order. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map((item) => (item === undefined ? 'null' : canonicalJson(item))).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const record = value as Record<string, unknown>;
-    const members = Object.keys(record)
-      .filter((key) => record[key] !== undefined)
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`);
-    return `{${members.join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
 
 const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
 const isTime = (value: unknown): value is string => typeof value === 'string' && !Number.isNaN(Date.parse(value));

@@ -1,9 +1,6 @@
-import { createHash } from 'node:crypto';
-import { canonicalJson } from '../core/merge.ts';
+import { canonicalSha256 } from '../core/canonical-json.ts';
 import type { ConformConfig, GoldenFile, Suite } from '../core/types.ts';
 import type { RunFingerprint } from './run-journal.ts';
-
-const sha256 = (value: unknown) => createHash('sha256').update(canonicalJson(value)).digest('hex');
 
 export interface FingerprintInput {
   conformVersion: string;
@@ -18,10 +15,10 @@ export interface FingerprintInput {
 export function runFingerprint(input: FingerprintInput): RunFingerprint {
   return {
     conformVersion: input.conformVersion,
-    config: sha256(input.config),
-    suites: Object.fromEntries(input.suites.map((s) => [s.name, sha256(s)])),
-    goldens: Object.fromEntries(input.suites.map((s) => [s.name, input.goldens.get(s.name) ? sha256(input.goldens.get(s.name)) : null])),
-    plan: sha256(input.planIds),
+    config: canonicalSha256(input.config),
+    suites: Object.fromEntries(input.suites.map((s) => [s.name, canonicalSha256(s)])),
+    goldens: Object.fromEntries(input.suites.map((s) => [s.name, input.goldens.get(s.name) ? canonicalSha256(input.goldens.get(s.name)) : null])),
+    plan: canonicalSha256(input.planIds),
     planned: input.planIds.length,
   };
 }

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConformError } from '../../src/core/errors.ts';
-import { canonicalJson, mergeSummaries, validateRunSummary } from '../../src/core/merge.ts';
+import { canonicalJson } from '../../src/core/canonical-json.ts';
+import { mergeSummaries, validateRunSummary } from '../../src/core/merge.ts';
 import { countMatrix, totalCounts } from '../../src/core/outcome.ts';
 import type { CaseResult, RunSummary, Status } from '../../src/core/types.ts';
 import { backendRun, result, summary } from './run-summary-fixtures.ts';
