@@ -100,8 +100,12 @@ describe('fixture model in llama.cpp', () => {
     // 🎉 is not in the vocabulary: the SPM space prefix "▁" (first text token) then its four UTF-8 bytes as <0xXX>.
     const byteToken = (b: number): number => 5 + b;
     expect(model.tokenize('🎉')).toEqual([FIRST_TEXT_TOKEN_ID, ...[0xf0, 0x9f, 0x8e, 0x89].map(byteToken)]);
+    // llama.cpp's SPM tokenizer writes every space as U+2581 before matching, so a literal U+2581 in the text comes
+    // back as a space, as it does for any SPM (Llama-2 family) model. It is the one lossy character: 180,000 random
+    // grapheme, binary and ASCII strings found no other. The CI run of b9dd026 drew it at run 284.
+    expect(model.detokenize(model.tokenize('a\u2581b'))).toBe('a b');
     fc.assert(
-      fc.property(fc.string({ unit: 'grapheme', maxLength: 60 }), (text) => {
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 60 }).filter((text) => !text.includes('\u2581')), (text) => {
         expect(model.detokenize(model.tokenize(text))).toBe(text);
       }),
       { numRuns: 300 },
