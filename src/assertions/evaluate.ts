@@ -79,7 +79,8 @@ function goldenUnusable(input: EvaluateInput, kind: string, needsSamePrompt: boo
 export function evaluateSample(input: EvaluateInput): Verdict[] {
   const { testCase, sample, reference, goldenProvenance } = input;
   if (sample.kind !== 'ok') return notOkVerdicts(input);
-  const base: Omit<CompareInput, 'spec'> = {
+  // A literal per check, not { ...base, spec }: that spread leaves V8's fast path (src/core/extend.ts).
+  const inputFor = (spec: CompareInput['spec']): CompareInput => ({
     sample,
     reference,
     sameBackendAsReference: input.sameBackendAsReference,
@@ -89,8 +90,9 @@ export function evaluateSample(input: EvaluateInput): Verdict[] {
     backendClass: input.backendClass,
     identity: input.identity,
     goldenProvenance,
-  };
-  const modelMismatch = reference !== undefined && goldenProvenance !== undefined && modelIdentity.compare({ ...base, spec: { kind: 'model' } }).status === 'fail';
+    spec,
+  });
+  const modelMismatch = reference !== undefined && goldenProvenance !== undefined && modelIdentity.compare(inputFor({ kind: 'model' })).status === 'fail';
   return [...implicitChecks(testCase, sample, reference, goldenProvenance), ...testCase.checks].map((spec): Verdict => {
     const comparator = COMPARATORS.get(spec.kind);
     if (!comparator) return { check: spec.kind, status: 'error', message: `unknown check kind "${spec.kind}"; known: ${[...COMPARATORS.keys()].join(', ')}` };
@@ -98,6 +100,6 @@ export function evaluateSample(input: EvaluateInput): Verdict[] {
       const unusable = goldenUnusable(input, spec.kind, comparator.needsSamePrompt === true, modelMismatch);
       if (unusable) return unusable;
     }
-    return comparator.compare({ ...base, spec });
+    return comparator.compare(inputFor(spec));
   });
 }

@@ -1,3 +1,4 @@
+import { extend } from './extend.ts';
 import type { CaseResult } from './types.ts';
 
 /**
@@ -9,5 +10,5 @@ import type { CaseResult } from './types.ts';
 export function trimmedResult(result: CaseResult): CaseResult {
   if (result.status !== 'pass' || !result.sample || result.sampleLine === undefined) return result;
   const { text: _text, reasoning: _reasoning, tokens: _tokens, toolCalls: _toolCalls, variants: _variants, otherSeeds: _otherSeeds, agent: _agent, ...figures } = result.sample;
-  return { ...result, sample: { ...figures, text: '', tokens: [], toolCalls: [] }, sampleTrimmed: true };
+  return extend(result, { sample: extend(figures, { text: '', tokens: [], toolCalls: [] }), sampleTrimmed: true });
 }

@@ -7,6 +7,7 @@ import { validateRunSummary } from '../core/merge.ts';
 import { buildSummary } from '../core/summary.ts';
 import type { RunSummary, Sample } from '../core/types.ts';
 import { readJournal } from './run-journal.ts';
+import { extend } from '../core/extend.ts';
 
 // Run folders are read by report, merge, gate and badge alike; one reader keeps their errors the same.
 
@@ -83,7 +84,7 @@ function withJournalSamples(summary: RunSummary, dir: string): RunSummary {
   if (!wanted || !existsSync(join(dir, 'samples.jsonl'))) return summary;
   const samples = new Map<string, Sample>();
   for (const r of readJournal(dir).results) if (r.sample) samples.set(r.id, r.sample);
-  return { ...summary, results: summary.results.map((r) => (r.sample || !samples.has(r.id) ? r : { ...r, sample: samples.get(r.id) })) };
+  return { ...summary, results: summary.results.map((r) => (r.sample || !samples.has(r.id) ? r : extend(r, { sample: samples.get(r.id) }))) };
 }
 
 /** The record a run folder holds: summary.json, or the journal of a run killed before it wrote one. */

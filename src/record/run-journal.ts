@@ -3,6 +3,7 @@ import { closeSync, existsSync, ftruncateSync, openSync, readSync, statSync, wri
 import { join, resolve } from 'node:path';
 import { ConformError } from '../core/errors.ts';
 import type { BackendRun, CaseResult } from '../core/types.ts';
+import { extend } from '../core/extend.ts';
 
 // Reading a run's journal (samples.jsonl) back: to resume a run that was killed, and to report on one.
 // Its lines are: one `run` header, then `backend` and `result` entries as they happened, and one `resume`
@@ -152,7 +153,7 @@ export function readJournal(runDir: string): JournalContents {
       const result = rest as unknown as CaseResult;
       if (typeof result.id !== 'string' || seen.has(result.id)) return;
       seen.add(result.id);
-      contents.results.push({ ...result, sampleLine: number });
+      contents.results.push(extend(result, { sampleLine: number }));
     }
   };
   const { tailStart, size, lines } = forEachLine(file, (bytes, end, number) => {

@@ -7,6 +7,7 @@ import type { Runner } from '../runners/runner.ts';
 import { runLifecycleCase } from './lifecycle.ts';
 import { startLoadMeter } from '../launch/load-meter.ts';
 import { runRepeated } from './repeat.ts';
+import { extend } from '../core/extend.ts';
 
 export interface RunCaseContext {
   backend: BackendConfig;
@@ -38,7 +39,7 @@ export async function runCase(testCase: Case, ctx: RunCaseContext): Promise<Case
   try {
     const sample = await sendCase(testCase, ctx);
     const machine = meter.stop();
-    return { sample: machine ? { ...sample, machine } : sample };
+    return { sample: machine ? extend(sample, { machine }) : sample };
   } finally {
     meter.stop();
   }

@@ -3,6 +3,7 @@
 // so that a comparator can tell "answered differently" from "answered in a different dialect".
 
 import type { Sample, SampleTimings, TokenStep, ToolCall, TopLogprob } from '../core/types.ts';
+import { extend } from '../core/extend.ts';
 
 export type Endpoint = 'chat' | 'completion';
 
@@ -378,7 +379,7 @@ export function createStreamAccumulator(endpoint: Endpoint): StreamAccumulator {
       if (firstTokenMs !== undefined) timings.firstTokenMs = firstTokenMs;
       if (chunkTokensKnown && chunkTokens.length > 0) timings.chunkTokens = chunkTokens;
       const parts = { text, reasoning, tokens, toolCalls, finishReason };
-      return { ...assemble(error ? 'protocol-error' : 'ok', parts, { usage, serverTimings, error }, deviations), timings };
+      return extend(assemble(error ? 'protocol-error' : 'ok', parts, { usage, serverTimings, error }, deviations), { timings });
     },
   };
 }

@@ -3,6 +3,7 @@
 
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
+import { extend } from '../core/extend.ts';
 import { redactSecrets } from '../core/redact.ts';
 import { requestTimeouts, MIN_OBSERVED_PROMPT_BYTES, type PrefillObservation, type RequestTimeouts } from '../core/timeouts.ts';
 import type { Case, Sample, SampleTimings } from '../core/types.ts';
@@ -225,7 +226,8 @@ export function createOpenAiHttpRunner(options: OpenAiHttpRunnerOptions): OpenAi
       let res;
       try {
         // undici's own header and body timers are off: the watchdog keeps one clock per phase, so it can say which ran out.
-        res = await dispatcher.request({ ...targetOf(url), method: 'POST', headers, body, signal: aborted, headersTimeout: 0, bodyTimeout: 0 });
+        const { origin, path } = targetOf(url);
+        res = await dispatcher.request({ origin, path, method: 'POST', headers, body, signal: aborted, headersTimeout: 0, bodyTimeout: 0 });
       } catch (err) {
         return failure(err);
       }
@@ -289,7 +291,7 @@ export function createOpenAiHttpRunner(options: OpenAiHttpRunnerOptions): OpenAi
         const timings = { firstByteMs, ...result.timings };
         if (truncated) return { sample: { ...emptySample(streamed, timings), ...result, timings, kind: 'protocol-error', error: { message: tooLarge(url), code: 'body-too-large' } }, retryable: false };
         if (bodyError !== undefined) return failure(bodyError, result, firstByteMs);
-        return { sample: { ...emptySample(streamed, timings), ...result, timings }, retryable: false };
+        return { sample: extend(emptySample(streamed, timings), extend(result, { timings })), retryable: false };
       }
 
       let read;
@@ -307,7 +309,7 @@ export function createOpenAiHttpRunner(options: OpenAiHttpRunnerOptions): OpenAi
       const result = normalizeCompletion(Buffer.from(read.bytes).toString('utf8'), httpEndpoint(testCase));
       // Asked to stream, a server that answers in one piece leaves the timing checks nothing to measure.
       if (streamed) result.deviations.push('stream-ignored');
-      return { sample: { ...emptySample(streamed, timings), ...result }, retryable: false };
+      return { sample: extend(emptySample(streamed, timings), result), retryable: false };
     } finally {
       watchdog.dispose();
       stopRelay?.();
@@ -334,7 +336,7 @@ export function createOpenAiHttpRunner(options: OpenAiHttpRunnerOptions): OpenAi
         // Waiting longer than a whole request may take would stall the run more than the failure does.
         const worthRetrying = outcome.retryable && retries < maxRetries && delay <= limits.totalMs && !signal?.aborted;
         if (!worthRetrying) {
-          const sample: Sample = { ...outcome.sample, startedAt, retries, deviations: [...requestDeviations, ...outcome.sample.deviations] };
+          const sample: Sample = extend(outcome.sample, { startedAt, retries, deviations: [...requestDeviations, ...outcome.sample.deviations] });
           if ((sample.kind === 'crash' || sample.kind === 'timeout') && retries > 0 && sample.error) sample.error = { ...sample.error, message: `${sample.error.message}; gave up after ${retries} retries` };
           learnPrefill(sample, bytes);
           return redactSecrets(sample, secrets);
