@@ -57,6 +57,31 @@ export function mannWhitneyU(x: number[], y: number[]): MannWhitneyResult {
   return { u, z, p: normalUpperTail(z) };
 }
 
+/**
+ * The largest value, or -Infinity for none, as Math.max gives; NaN wins, as there. A loop, not
+ * Math.max(...values): a spread passes every value as an argument, and past about 120,000 of them
+ * (a run's per-token figures, a big run's TTFTs) Node throws "Maximum call stack size exceeded".
+ */
+export function maxOf(values: readonly number[]): number {
+  let most = -Infinity;
+  for (const v of values) {
+    if (Number.isNaN(v)) return NaN;
+    // As Math.max: +0 is larger than -0.
+    if (v > most || (v === 0 && Object.is(most, -0))) most = v;
+  }
+  return most;
+}
+
+/** The smallest value, or Infinity for none, as Math.min gives; NaN wins. A loop, for the reason maxOf gives. */
+export function minOf(values: readonly number[]): number {
+  let least = Infinity;
+  for (const v of values) {
+    if (Number.isNaN(v)) return NaN;
+    if (v < least || (v === 0 && least === 0 && Object.is(v, -0))) least = v;
+  }
+  return least;
+}
+
 /** Linear interpolation between closest ranks (numpy's default), q in [0, 1]. */
 export function quantile(values: number[], q: number): number {
   if (values.length === 0) throw new RangeError('quantile of no values');

@@ -5,6 +5,7 @@ import { distributionStats } from '../assertions/distribution.ts';
 import { NOTABLE_SLOWDOWN } from '../core/machine-load.ts';
 import { prefixDrift } from '../assertions/prefix-drift.ts';
 import { caseStatus } from '../core/outcome.ts';
+import { maxOf } from '../core/statistics.ts';
 import { DEFAULT_GATE_POLICY, evaluateGate, quantile } from '../core/gate.ts';
 import type { BackendIdentity, Case, CaseResult, GoldenFile, RunSummary, Sample, Status, Suite, Tolerance, Verdict } from '../core/types.ts';
 import { judgeSample } from '../run/judge.ts';
@@ -309,7 +310,7 @@ export function calibrate(runs: RunSummary[], goldens: ReadonlyMap<string, Golde
     samples: divergences.length,
     divergences,
     meanKld: klds.length ? klds.reduce((a, b) => a + b, 0) / klds.length : 0,
-    absDeltaLogprob: { n: deltas.length, p50: q(0.5), p90: q(0.9), p99: q(0.99), max: deltas.length ? Math.max(...deltas) : 0, excluded },
+    absDeltaLogprob: { n: deltas.length, p50: q(0.5), p90: q(0.9), p99: q(0.99), max: deltas.length ? maxOf(deltas) : 0, excluded },
     promptDiffers,
   };
 }

@@ -4,14 +4,14 @@
 
 import { distributionStats } from '../assertions/distribution.ts';
 import { firstDivergence, sameToken } from '../assertions/tokens.ts';
-import { quantile } from '../core/statistics.ts';
+import { maxOf, quantile } from '../core/statistics.ts';
 import type { CaseResult, GoldenFile, TokenStep } from '../core/types.ts';
 import type { Drift, Spread } from './types.ts';
 
 /** count, p50, p99 and max of a list; nulls when it is empty. */
 export function spreadOf(values: number[]): Spread {
   if (values.length === 0) return { count: 0, p50: null, p99: null, max: null };
-  return { count: values.length, p50: quantile(values, 0.5), p99: quantile(values, 0.99), max: Math.max(...values) };
+  return { count: values.length, p50: quantile(values, 0.5), p99: quantile(values, 0.99), max: maxOf(values) };
 }
 
 /**
@@ -63,7 +63,7 @@ export function measureDrift(backend: string, results: CaseResult[], goldens: Re
     if (index >= 0) divergences.push({ suite: r.suite, caseId: r.caseId, index, gap: divergenceGap(want.tokens[index]!, got[index]!) });
     else if (want.tokens.length === got.length) identical++;
     else divergences.push({ suite: r.suite, caseId: r.caseId, index: shared, gap: null });
-    deltas.push(...prefixDeltas(want.tokens, got, shared));
+    for (const delta of prefixDeltas(want.tokens, got, shared)) deltas.push(delta);
     // The distribution comparator's own positions, so the manifest and the verdicts cannot disagree on KLD.
     for (const position of distributionStats(want.tokens, got).positions) klds.push(position.kld);
   }

@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { PACKAGE_ROOT } from '../../config/package-files.ts';
 import { ConformError, EXIT } from '../../core/errors.ts';
+import { minOf } from '../../core/statistics.ts';
 import type { BackendRun, GoldenFile } from '../../core/types.ts';
 import { expandVariants } from '../../core/variants.ts';
 import { buildManifest } from '../../manifest/build-manifest.ts';
@@ -165,7 +166,7 @@ export function describeManifest(manifest: ReleaseManifest): string[] {
 function driftLine(b: BackendManifest): string {
   if ('absent' in b.drift) return b.drift.absent;
   const d = b.drift;
-  const where = d.divergences.length ? ` (first at token ${Math.min(...d.divergences.map((x) => x.index))}, median ${d.divergenceIndex.p50}; gap max ${figure(d.divergenceGap.max)} nats)` : '';
+  const where = d.divergences.length ? ` (first at token ${minOf(d.divergences.map((x) => x.index))}, median ${d.divergenceIndex.p50}; gap max ${figure(d.divergenceGap.max)} nats)` : '';
   return `${d.divergences.length} of ${d.comparedCases} cases part from golden${where}; KLD mean ${figure(d.kld.mean)}, max ${figure(d.kld.max)}; |Δlogprob| p99 ${figure(d.absLogprobDelta.p99)}, max ${figure(d.absLogprobDelta.max)}`;
 }
 

@@ -2,6 +2,7 @@
 // increases, the TTFT the engine itself saw. Pure.
 
 import type { EngineCounter, EngineGauge, EngineMetrics } from '../../core/telemetry-types.ts';
+import { maxOf } from '../../core/statistics.ts';
 import type { ParsedMetrics } from './prometheus-text.ts';
 import { detectFamily, readVocabulary, type VocabularyEntry } from './server-vocabulary.ts';
 
@@ -58,7 +59,7 @@ function thin(t: number[], columns: Array<Array<number | null>>, max: number): {
     outT.push(t[Math.min(i + size - 1, t.length - 1)]!);
     columns.forEach((col, c) => {
       const bucket = col.slice(i, i + size).filter((v): v is number => v !== null);
-      out[c]!.push(bucket.length ? Math.max(...bucket) : null);
+      out[c]!.push(bucket.length ? maxOf(bucket) : null);
     });
   }
   return { t: outT, columns: out };
@@ -99,11 +100,11 @@ export function summarizeMetrics(scrapes: readonly Scrape[], read: ReturnType<ty
   const values = (entry: VocabularyEntry) => points.map((p) => p.values[entry]).filter((v): v is number => v !== undefined && Number.isFinite(v));
   const mean = (xs: number[]) => xs.reduce((s, v) => s + v, 0) / xs.length;
   const queue = values('queueWaiting');
-  if (queue.length) (summary.queueWaitingMax = Math.max(...queue)), (summary.queueWaitingMean = round(mean(queue), 4));
+  if (queue.length) (summary.queueWaitingMax = maxOf(queue)), (summary.queueWaitingMean = round(mean(queue), 4));
   const running = values('running');
-  if (running.length) summary.runningMax = Math.max(...running);
+  if (running.length) summary.runningMax = maxOf(running);
   const kv = values('kvCacheUsage');
-  if (kv.length) (summary.kvCacheUsageMax = round(Math.max(...kv), 4)), (summary.kvCacheUsageMean = round(mean(kv), 4));
+  if (kv.length) (summary.kvCacheUsageMax = round(maxOf(kv), 4)), (summary.kvCacheUsageMean = round(mean(kv), 4));
   const rate = values('prefixCacheHitRate');
   if (rate.length) summary.prefixCacheHitRate = round(rate[rate.length - 1]!, 4);
   const rise = Object.fromEntries(COUNTERS.map((c) => [c, counterIncrease(points.map((p) => p.values[c]))])) as Record<EngineCounter, number | undefined>;

@@ -2,6 +2,7 @@
 // (the same Chart model as its latency plots: the template only draws). Pure.
 
 import type { EngineGauge } from '../../core/telemetry-types.ts';
+import { maxOf } from '../../core/statistics.ts';
 import type { RunSummary } from '../../core/types.ts';
 import { linearTicks } from '../../reporters/html/report-charts.ts';
 import type { Chart } from '../../reporters/html/report-model-types.ts';
@@ -86,7 +87,7 @@ function gaugeChart(spec: GaugeChart, summary: RunSummary, colors: ReadonlyMap<s
   for (const s of series) {
     const known = s.values.filter((v): v is number => v !== null);
     const color = colors.get(s.backend) ?? '#2f6fb3';
-    const stats = `max ${spec.label(Math.max(...known))} over ${known.length} scrapes (${s.source})`;
+    const stats = `max ${spec.label(maxOf(known))} over ${known.length} scrapes (${s.source})`;
     chart.paths.push({ d: pathOf(s.t, s.values, x, y), stroke: color, title: `${s.backend}: ${stats}` });
     chart.legend.push({ color, label: `${s.backend}: ${stats}` });
   }
