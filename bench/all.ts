@@ -3,8 +3,8 @@
 //
 //   npm run bench     (or: npx tsx bench/all.ts)
 //
-// Runs, one after the other, each in its own process with its own output: bench/startup.ts, bench/scale.ts,
-// bench/ceiling.ts, bench/promptfoo.ts (side by side with promptfoo where it is installed, else against the
+// Runs, one after the other, each in its own process with its own output: bench/startup.ts, bench/scale.ts
+// (non-streamed, then streamed at 200 and 10,000 cases), bench/ceiling.ts, bench/promptfoo.ts (side by side with promptfoo where it is installed, else against the
 // issue's 6.5 s) and bench/ttft-accuracy.ts; each writes reports/bench-<name>.json, and this prints one table
 // from those files: figure | measured | baseline | ratio | goal | met?, with the load average at the start
 // and at the end (the machine is shared: read a figure next to the load it was measured under).
@@ -27,6 +27,8 @@ import type { ScaleReport, ScaleRow } from './scale.ts';
 const BENCHES = [
   { name: 'startup', file: 'startup.ts' },
   { name: 'scale', file: 'scale.ts' },
+  // The same run streamed: its report has a TTFT chart, which the non-streamed run's never draws.
+  { name: 'scale-streamed', file: 'scale.ts', env: { BENCH_STREAM: '1', BENCH_SIZES: process.env.BENCH_SIZES ?? '200,10000' } },
   { name: 'ceiling', file: 'ceiling.ts' },
   { name: 'promptfoo', file: 'promptfoo.ts' },
   { name: 'ttft', file: 'ttft-accuracy.ts', out: 'ttft-accuracy' },
@@ -46,7 +48,7 @@ for (const bench of BENCHES) {
     status.set(bench.name, 'skipped');
     continue;
   }
-  const env: NodeJS.ProcessEnv = { ...process.env, BENCH_OUT: outOf('out' in bench ? bench.out : bench.name) };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...('env' in bench ? bench.env : {}), BENCH_OUT: outOf('out' in bench ? bench.out : bench.name) };
   delete env.BENCH_N;
   if (process.env.BENCH_BIN) env.BENCH_OTHER_BIN = process.env.BENCH_BIN;
   process.stdout.write(`\n━━ bench/${bench.file} ━━\n`);
@@ -180,6 +182,42 @@ if (scale) {
     });
   }
 } else rows.push(missing('10,000 cases: RSS, CPU, summary.json, report.html', '—', 'not run'));
+
+const streamedScale = read<ScaleReport>('scale-streamed');
+if (streamedScale) {
+  const mine = streamedScale.data.rows.filter((r) => r.build === 'this');
+  const small = mine[0];
+  const large = mine.at(-1);
+  const stale = streamedScale.stale;
+  const otherAt = (cases: number | undefined, pick: (r: ScaleRow) => string) => {
+    const row = streamedScale.data.rows.find((r) => r.build === 'other' && r.cases === cases);
+    return row ? pick(row) : undefined;
+  };
+  if (small && large) {
+    const n = large.cases.toLocaleString('en-US');
+    const streamedCeiling = ceiling?.data.modes.find((m) => m.stream);
+    rows.push({
+      figure: `${n} streamed cases: CPU per case`,
+      measured: s(large.cpuMsPerCase, ' ms', 3),
+      baseline: streamedCeiling ? `bare undici ${s(streamedCeiling.undiciCpuMsPerRequest, ' ms', 3)}/req` : 'ceiling not run',
+      ratio: div(large.cpuMsPerCase, streamedCeiling?.undiciCpuMsPerRequest),
+      goal: '≤ 0.3 ms',
+      met: large.cpuMsPerCase <= 0.3,
+      other: otherAt(large.cases, (r) => s(r.cpuMsPerCase, ' ms', 3)),
+      stale,
+    });
+    rows.push({
+      figure: `${n} streamed cases: report.html opens`,
+      measured: large.reportOpen ? `${s(large.reportOpen.loadMs, ' ms', 0)} (${s(large.bytes.reportHtml === null ? null : large.bytes.reportHtml / 2 ** 20, ' MiB', 1)})` : 'not measured',
+      baseline: small.reportOpen ? `${small.cases} cases ${s(small.reportOpen.loadMs, ' ms', 0)}` : '—',
+      ratio: div(large.reportOpen?.loadMs, small.reportOpen?.loadMs),
+      goal: '< 2 s in Chromium',
+      met: large.reportOpen ? large.reportOpen.loadMs < 2000 : null,
+      other: otherAt(large.cases, (r) => s(r.reportOpen?.loadMs, ' ms', 0)),
+      stale,
+    });
+  }
+} else rows.push(missing('10,000 streamed cases: CPU, report.html', '—', 'not run'));
 
 if (ceiling) {
   for (const m of ceiling.data.modes) {
