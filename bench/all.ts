@@ -20,7 +20,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { root } from './conform-run.ts';
-import type { CeilingReport } from './ceiling.ts';
+import type { CeilingMode, CeilingReport } from './ceiling.ts';
 import type { PromptfooReport } from './promptfoo.ts';
 import type { ScaleReport, ScaleRow } from './scale.ts';
 
@@ -122,19 +122,50 @@ if (promptfoo) {
 
 const scale = read<ScaleReport>('scale');
 const ceiling = read<CeilingReport>('ceiling');
-if (scale) {
-  const mine = scale.data.rows.filter((r) => r.build === 'this');
-  const others = scale.data.rows.filter((r) => r.build === 'other');
-  const small = mine[0];
-  const large = mine.at(-1);
-  const otherAt = (cases: number | undefined, pick: (r: ScaleRow) => string) => {
-    const row = others.find((r) => r.cases === cases);
+
+/** The smallest and largest size of a scale run by this build, and a reader of the other build's rows. */
+function sizesOf(report: { data: ScaleReport }) {
+  const mine = report.data.rows.filter((r) => r.build === 'this');
+  const otherAt = (cases: number, pick: (r: ScaleRow) => string) => {
+    const row = report.data.rows.find((r) => r.build === 'other' && r.cases === cases);
     return row ? pick(row) : undefined;
   };
-  const n = large ? large.cases.toLocaleString('en-US') : '?';
+  return { small: mine[0], large: mine.at(-1), otherAt };
+}
+
+function cpuPerCaseRow(figure: string, large: ScaleRow, mode: CeilingMode | undefined, other: string | undefined, stale: boolean): Row {
+  return {
+    figure,
+    measured: s(large.cpuMsPerCase, ' ms', 3),
+    baseline: mode ? `bare undici ${s(mode.undiciCpuMsPerRequest, ' ms', 3)}/req` : 'ceiling not run',
+    ratio: div(large.cpuMsPerCase, mode?.undiciCpuMsPerRequest),
+    goal: '≤ 0.3 ms',
+    met: large.cpuMsPerCase <= 0.3,
+    other,
+    stale,
+  };
+}
+
+function reportOpenRow(figure: string, small: ScaleRow, large: ScaleRow, other: string | undefined, stale: boolean): Row {
+  return {
+    figure,
+    measured: large.reportOpen ? `${s(large.reportOpen.loadMs, ' ms', 0)} (${s(large.bytes.reportHtml === null ? null : large.bytes.reportHtml / 2 ** 20, ' MiB', 1)})` : 'not measured',
+    baseline: small.reportOpen ? `${small.cases} cases ${s(small.reportOpen.loadMs, ' ms', 0)}` : '—',
+    ratio: div(large.reportOpen?.loadMs, small.reportOpen?.loadMs),
+    goal: '< 2 s in Chromium',
+    met: large.reportOpen ? large.reportOpen.loadMs < 2000 : null,
+    other,
+    stale,
+  };
+}
+
+const ceilingMode = (stream: boolean) => ceiling?.data.modes.find((m) => m.stream === stream);
+
+if (scale) {
+  const { small, large, otherAt } = sizesOf(scale);
   const stale = scale.stale;
   if (small && large) {
-    const nonStreamed = ceiling?.data.modes.find((m) => !m.stream);
+    const n = large.cases.toLocaleString('en-US');
     rows.push({ figure: `${n} cases: wall`, measured: s(large.wallS, ' s'), baseline: `node -e 0 ${s(scale.data.baseline.nodeE0WallS, ' s', 3)}`, ratio: div(large.wallS, scale.data.baseline.nodeE0WallS), goal: '—', met: null, other: otherAt(large.cases, (r) => s(r.wallS, ' s')), stale });
     const rssRatio = div(large.peakRssMb, small.peakRssMb);
     rows.push({
@@ -147,16 +178,7 @@ if (scale) {
       other: otherAt(large.cases, (r) => s(r.peakRssMb, ' MB', 0)),
       stale,
     });
-    rows.push({
-      figure: `${n} cases: CPU per case`,
-      measured: s(large.cpuMsPerCase, ' ms', 3),
-      baseline: nonStreamed ? `bare undici ${s(nonStreamed.undiciCpuMsPerRequest, ' ms', 3)}/req` : 'ceiling not run',
-      ratio: div(large.cpuMsPerCase, nonStreamed?.undiciCpuMsPerRequest),
-      goal: '≤ 0.3 ms',
-      met: large.cpuMsPerCase <= 0.3,
-      other: otherAt(large.cases, (r) => s(r.cpuMsPerCase, ' ms', 3)),
-      stale,
-    });
+    rows.push(cpuPerCaseRow(`${n} cases: CPU per case`, large, ceilingMode(false), otherAt(large.cases, (r) => s(r.cpuMsPerCase, ' ms', 3)), stale));
     const summaryShare = div(large.bytes.summaryJson, large.bytes.samplesJsonl);
     rows.push({
       figure: `${n} cases: summary.json`,
@@ -170,52 +192,17 @@ if (scale) {
       other: otherAt(large.cases, (r) => s(r.bytes.summaryJson === null ? null : r.bytes.summaryJson / 1024, ' KiB', 0)),
       stale,
     });
-    rows.push({
-      figure: `${n} cases: report.html opens`,
-      measured: large.reportOpen ? `${s(large.reportOpen.loadMs, ' ms', 0)} (${s(large.bytes.reportHtml === null ? null : large.bytes.reportHtml / 2 ** 20, ' MiB', 1)})` : 'not measured',
-      baseline: small.reportOpen ? `${small.cases} cases ${s(small.reportOpen.loadMs, ' ms', 0)}` : '—',
-      ratio: div(large.reportOpen?.loadMs, small.reportOpen?.loadMs),
-      goal: '< 2 s in Chromium',
-      met: large.reportOpen ? large.reportOpen.loadMs < 2000 : null,
-      other: otherAt(large.cases, (r) => s(r.reportOpen?.loadMs, ' ms', 0)),
-      stale,
-    });
+    rows.push(reportOpenRow(`${n} cases: report.html opens`, small, large, otherAt(large.cases, (r) => s(r.reportOpen?.loadMs, ' ms', 0)), stale));
   }
 } else rows.push(missing('10,000 cases: RSS, CPU, summary.json, report.html', '—', 'not run'));
 
 const streamedScale = read<ScaleReport>('scale-streamed');
 if (streamedScale) {
-  const mine = streamedScale.data.rows.filter((r) => r.build === 'this');
-  const small = mine[0];
-  const large = mine.at(-1);
-  const stale = streamedScale.stale;
-  const otherAt = (cases: number | undefined, pick: (r: ScaleRow) => string) => {
-    const row = streamedScale.data.rows.find((r) => r.build === 'other' && r.cases === cases);
-    return row ? pick(row) : undefined;
-  };
+  const { small, large, otherAt } = sizesOf(streamedScale);
   if (small && large) {
     const n = large.cases.toLocaleString('en-US');
-    const streamedCeiling = ceiling?.data.modes.find((m) => m.stream);
-    rows.push({
-      figure: `${n} streamed cases: CPU per case`,
-      measured: s(large.cpuMsPerCase, ' ms', 3),
-      baseline: streamedCeiling ? `bare undici ${s(streamedCeiling.undiciCpuMsPerRequest, ' ms', 3)}/req` : 'ceiling not run',
-      ratio: div(large.cpuMsPerCase, streamedCeiling?.undiciCpuMsPerRequest),
-      goal: '≤ 0.3 ms',
-      met: large.cpuMsPerCase <= 0.3,
-      other: otherAt(large.cases, (r) => s(r.cpuMsPerCase, ' ms', 3)),
-      stale,
-    });
-    rows.push({
-      figure: `${n} streamed cases: report.html opens`,
-      measured: large.reportOpen ? `${s(large.reportOpen.loadMs, ' ms', 0)} (${s(large.bytes.reportHtml === null ? null : large.bytes.reportHtml / 2 ** 20, ' MiB', 1)})` : 'not measured',
-      baseline: small.reportOpen ? `${small.cases} cases ${s(small.reportOpen.loadMs, ' ms', 0)}` : '—',
-      ratio: div(large.reportOpen?.loadMs, small.reportOpen?.loadMs),
-      goal: '< 2 s in Chromium',
-      met: large.reportOpen ? large.reportOpen.loadMs < 2000 : null,
-      other: otherAt(large.cases, (r) => s(r.reportOpen?.loadMs, ' ms', 0)),
-      stale,
-    });
+    rows.push(cpuPerCaseRow(`${n} streamed cases: CPU per case`, large, ceilingMode(true), otherAt(large.cases, (r) => s(r.cpuMsPerCase, ' ms', 3)), streamedScale.stale));
+    rows.push(reportOpenRow(`${n} streamed cases: report.html opens`, small, large, otherAt(large.cases, (r) => s(r.reportOpen?.loadMs, ' ms', 0)), streamedScale.stale));
   }
 } else rows.push(missing('10,000 streamed cases: CPU, report.html', '—', 'not run'));
 
