@@ -7,6 +7,14 @@ const KEY = 'sk-LEAKCHECK-12345';
 const steps = (...tokens: string[]): TokenStep[] => tokens.map((token, i) => ({ token, logprob: -0.1, id: 100 + i, top: [{ token, logprob: -0.1, id: 100 + i }] }));
 const joined = (tokens: TokenStep[]) => tokens.map((t) => t.token).join('');
 
+function deepFrozen<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const member of Object.values(value)) deepFrozen(member);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 /** Every way a list of token strings can be cut into consecutive runs, joined: what someone could glue back together. */
 function runsOf(tokens: string[]): string[] {
   const runs: string[] = [];
@@ -87,10 +95,41 @@ describe('redactSecrets', () => {
     expect(out.variants).toEqual([{ text: `x ${REDACTED}`, count: 1 }, { text: 'clean', tokenIds: [4], count: 1 }]);
   });
 
-  it('leaves a value without secrets as it was', () => {
+  it('leaves a value without secrets as it was: the same object, not a copy', () => {
     const sample = { text: 'hello', tokens: steps('hel', 'lo'), startedAt: '2026-01-01T00:00:00.000Z' };
-    expect(redactSecrets(sample, [KEY])).toEqual(sample);
+    expect(redactSecrets(sample, [KEY])).toBe(sample);
     expect(redactSecrets(sample, [])).toBe(sample);
+  });
+
+  it('copies only the path to what it redacts, shares the rest, and never changes its input', () => {
+    const sample = deepFrozen({ text: 'fine', tokens: steps('fi', 'ne'), timings: { chunkMs: [1, 2] }, error: { message: `bad key ${KEY}`, status: 401 } });
+    const out = redactSecrets(sample, [KEY]);
+    expect(out.error).toEqual({ message: `bad key ${REDACTED}`, status: 401 });
+    expect(out).not.toBe(sample);
+    expect(out.tokens).toBe(sample.tokens);
+    expect(out.timings).toBe(sample.timings);
+    expect(sample.error.message).toBe(`bad key ${KEY}`);
+  });
+
+  it('leaves no key in any value, finds nothing more in what it gave, and hands back untouched whatever held none of the key', () => {
+    const piece = fc.constantFrom('a', ' ', 'sk-', 'LEAK', 'CHECK-', '12345', KEY, 'ok', '\n');
+    const text = fc.array(piece, { maxLength: 6 }).map((parts) => parts.join(''));
+    const leaf = fc.oneof(text, fc.integer(), fc.constant(null));
+    const value = fc.letrec((tie) => ({
+      node: fc.oneof({ depthSize: 'small' }, leaf, fc.array(tie('node'), { maxLength: 4 }), fc.dictionary(fc.constantFrom('text', 'message', 'name', KEY, 'x'), tie('node'), { maxKeys: 4 }), fc.array(text, { minLength: 1, maxLength: 5 }).map((t) => steps(...t))),
+    })).node;
+    fc.assert(
+      fc.property(value, (v) => {
+        const input = deepFrozen(structuredClone(v));
+        const out = redactSecrets(input, [KEY]);
+        expect(JSON.stringify(out) ?? '').not.toContain(KEY);
+        expect(input).toEqual(v);
+        // The runner redacts, then the journal does again: the second pass finds nothing, and copies nothing.
+        expect(redactSecrets(out, [KEY])).toBe(out);
+        if (!['sk-', 'LEAK', 'CHECK-', '12345'].some((p) => (JSON.stringify(v) ?? '').includes(p))) expect(out).toBe(input);
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 
