@@ -77,6 +77,7 @@ function compileFirstError(name: SchemaName, definition: string | undefined): Va
   if (!first.getSchema(id)) first.addSchema(schema, id);
   return definition ? first.compile({ $ref: `${id}#/definitions/${definition}` }) : first.getSchema(id)!;
 }
+
 /** ajv reports every branch of a oneOf; the deepest error is the one a person can act on. */
 export function mostSpecificError(errors: ErrorObject[]): ErrorObject {
   return [...errors].sort((a, b) => b.instancePath.length - a.instancePath.length || Number(a.keyword === 'oneOf') - Number(b.keyword === 'oneOf'))[0]!;

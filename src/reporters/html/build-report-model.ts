@@ -277,7 +277,6 @@ export const FULL_REPORT_CASES = 500;
 /** The most cases shown in full in any run, so that a backend failing everything still gives a page that opens. */
 export const MAX_FULL_CASES = 1000;
 
-
 /** The result with its whole sample: one that `conform run` let go of is read back, where the reporter can. */
 function wholeResult(result: CaseResult, options: ReportModelOptions): CaseResult {
   if (!result.sampleTrimmed) return result;

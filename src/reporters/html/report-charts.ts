@@ -113,9 +113,10 @@ export function ttftChart(results: CaseResult[], backends: string[], colors: Map
   const cases = slowestCases(all, MAX_TTFT_CASES);
   const shown = backends.filter((b) => cases.some((c) => c.values.has(b)));
   chart.legend = shown.map((b) => ({ color: colors.get(b)!, label: b }));
-  const notes = [missing ? `${missing} of ${samples} samples carry no TTFT (not streamed, or no content arrived) and are not plotted.` : ''];
+  const notes: string[] = [];
+  if (missing) notes.push(`${missing} of ${samples} samples carry no TTFT (not streamed, or no content arrived) and are not plotted.`);
   if (cases.length < all.length) notes.push(`The ${cases.length.toLocaleString('en-US')} of ${all.length.toLocaleString('en-US')} cases with the longest TTFT on any backend are shown, in run order; the case list below gives every case's TTFT.`);
-  chart.note = notes.filter(Boolean).join(' ');
+  chart.note = notes.join(' ');
   const top = 10;
   const barH = 12;
   const rowH = Math.max(1, shown.length) * barH + 10;
